@@ -1,0 +1,97 @@
+# calib: one non-recursive Makefile.  `make` builds ./calib; `make V=1` shows
+# the commands; `make DEVELOPER=1` turns warnings into errors; `make check
+# SANITIZE=1` builds with address and undefined-behaviour sanitizers.
+
+PREFIX	?= /usr/local
+CC	?= cc
+CFLAGS	?= -O2 -g
+VERSION	:= 0.1.0
+
+# Debian packages calib builds and tests with; `make deps` installs the
+# missing ones.
+DEB_BUILD := gcc make pkg-config libyaml-dev libhdf5-dev liblapacke-dev \
+	libopenblas-dev libgsl-dev
+DEB_CHECK := libcmocka-dev mandoc perl hdf5-tools
+
+PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# GSL's pkg-config pulls in its reference CBLAS; OpenBLAS provides CBLAS, so
+# leave gslcblas out to keep a single BLAS in the process.
+PKG_LIBS = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) \
+	-lhdf5_hl
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN	:= -Wall -Wextra -Wno-unused-parameter
+ifeq ($(DEVELOPER),1)
+WARN	+= -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCALIB_VERSION='"$(VERSION)"' \
+	-DCALIB_DATADIR='"$(PREFIX)/share/calib"' -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+
+ifneq ($(V),1)
+Q_CC	= @echo "  CC      $@";
+Q_LD	= @echo "  LD      $@";
+endif
+
+LIB_SRC := $(wildcard lib/*.c) $(wildcard schedulers/*.c)
+CMD_SRC := $(wildcard cmd/*.c)
+LIB_OBJ := $(LIB_SRC:.c=.o)
+CMD_OBJ := $(CMD_SRC:.c=.o)
+UNIT_SRC := $(wildcard test/unit/*.c)
+UNIT_BIN := $(UNIT_SRC:.c=)
+EXAMPLE_BIN := share/examples/linear/model share/examples/lorenz96/model
+HDRS	:= $(wildcard lib/*.h) $(wildcard schedulers/*.h) $(wildcard cmd/*.h)
+
+all: calib $(EXAMPLE_BIN)
+
+calib: $(CMD_OBJ) $(LIB_OBJ)
+	$(Q_LD)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+%.o: %.c $(HDRS)
+	$(Q_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+share/examples/%/model: share/examples/%/model.c
+	$(Q_CC)$(CC) -std=c11 -O2 $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lm
+
+test/unit/%: test/unit/%.c $(LIB_OBJ) test/unit/testutil.h
+	$(Q_CC)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(CMOCKA_LIBS) $(PKG_LIBS) -lm
+
+deps:
+	@sh test/deps.sh $(DEB_BUILD)
+
+deps-check:
+	@sh test/deps.sh $(DEB_BUILD) $(DEB_CHECK)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh share/examples/lorenz96/demo.sh
+
+check: deps-check
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@sh test/run-unit.sh $(UNIT_BIN)
+	@sh test/check-man.sh
+	@prove -f test/t[0-9]*.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all test/bench/bench_update
+	@sh test/bench/run.sh
+
+test/bench/bench_update: test/bench/bench_update.c $(LIB_OBJ)
+	$(Q_CC)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lm
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/calib
+	install -m 755 calib $(DESTDIR)$(PREFIX)/bin/calib
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
+
+clean:
+	rm -f calib $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update
+	rm -rf test/trash share/examples/*/output
+
+.PHONY: all deps deps-check demo check bench install clean

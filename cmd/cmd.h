@@ -1,0 +1,27 @@
+/* What the subcommands share: the command table's signatures and helpers. */
+#ifndef CALIB_CMD_H
+#define CALIB_CMD_H
+
+#include "lib/calib.h"
+
+int	 cmd_init(int, char **);
+int	 cmd_exec(int, char **);
+int	 cmd_update(int, char **);
+int	 cmd_run(int, char **);
+int	 cmd_status(int, char **);
+
+/* Print "calib: message" on stderr and free the message. */
+void	 error_cause(char *cause);
+/*
+ * Open the experiment named on the command line (default calib.yaml),
+ * printing the error and returning its exit status on failure.
+ */
+int	 open_experiment(const char *arg, struct experiment *);
+/* The EXPERIMENT operand, or the default; -1 when there are too many. */
+const char *experiment_operand(int argc, char **argv);
+/* Print a usage string: on stdout for -h (exit 0), else on stderr (2). */
+int	 usage(const char *text, int ok);
+/* fflush and check stdout: a full disk is an error, not silence. */
+int	 finish_stdout(int status);
+
+#endif

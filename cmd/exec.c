@@ -1,0 +1,70 @@
+/* calib exec: run one member's forward model and record how it ended. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd/cmd.h"
+#include "lib/forward.h"
+#include "lib/util.h"
+
+static const char usage_text[] =
+    "usage: calib exec -i iteration -m member [experiment]\n";
+
+static int
+number(const char *s, long *out)
+{
+	char	*end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return *s == '\0' || *end != '\0' || errno || *out < 0 ? -1 : 0;
+}
+
+int
+cmd_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "iteration", required_argument, NULL, 'i' },
+		{ "member", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct experiment	 e;
+	struct member_status	 st;
+	const char		*arg;
+	char			*cause = NULL;
+	long			 it = -1, m = -1;
+	int			 ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "hi:m:", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'i':
+			if (number(optarg, &it) != 0)
+				return usage(usage_text, 0);
+			break;
+		case 'm':
+			if (number(optarg, &m) != 0 || m < 1)
+				return usage(usage_text, 0);
+			break;
+		case 'h':
+			return usage(usage_text, 1);
+		default:
+			return usage(usage_text, 0);
+		}
+	if (it < 0 || m < 0 || (arg = experiment_operand(argc, argv)) == NULL)
+		return usage(usage_text, 0);
+	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
+		return rc;
+	if (forward_run(&e, it, m, &st, &cause) != 0) {
+		error_cause(cause);
+		rc = EXIT_FAIL;
+	} else if (!st.success) {
+		fprintf(stderr, "calib: iteration %ld member %ld failed: %s\n",
+		    it, m, st.reason);
+		rc = EXIT_FAIL;
+	}
+	experiment_release(&e);
+	return rc;
+}

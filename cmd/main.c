@@ -1,0 +1,139 @@
+/* calib: the command table, global options and dispatch by exact name. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+#include "cmd/cmd.h"
+#include "lib/util.h"
+
+static const struct command {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*summary;
+} commands[] = {
+	{ "init", cmd_init, "check an experiment and sample its prior ensemble" },
+	{ "run", cmd_run, "drive the calibration to its end" },
+	{ "exec", cmd_exec, "run one member's forward model" },
+	{ "update", cmd_update, "perform the ensemble update of an iteration" },
+	{ "status", cmd_status, "show members, misfit and estimates per "
+	    "iteration" },
+	{ NULL, NULL, NULL }
+};
+
+static const char main_usage[] =
+    "usage: calib [--version] [-h] command [args ...]\n";
+
+void
+error_cause(char *cause)
+{
+	fprintf(stderr, "calib: %s\n", cause ? cause : "unknown error");
+	free(cause);
+}
+
+int
+usage(const char *text, int ok)
+{
+	fputs(text, ok ? stdout : stderr);
+	return ok ? finish_stdout(EXIT_OK) : EXIT_USAGE;
+}
+
+int
+finish_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "calib: cannot write to standard output: %s\n",
+		    strerror(errno));
+		return EXIT_FAIL;
+	}
+	return status;
+}
+
+const char *
+experiment_operand(int argc, char **argv)
+{
+	extern int	 optind;
+
+	if (argc - optind > 1)
+		return NULL;
+	return argc - optind == 1 ? argv[optind] : "calib.yaml";
+}
+
+int
+open_experiment(const char *arg, struct experiment *e)
+{
+	char	*cause = NULL;
+	int	 differs;
+
+	if (experiment_open(arg, e, &differs, &cause) != 0) {
+		error_cause(cause);
+		return EXIT_USAGE;
+	}
+	if (differs)
+		fprintf(stderr, "calib: warning: %s has changed since 'calib "
+		    "init'; using the frozen copy in %s (run 'calib init "
+		    "--force' to start over)\n", arg, e->output_dir);
+	return EXIT_OK;
+}
+
+static void
+list_commands(FILE *fp)
+{
+	const struct command	*c;
+
+	fputs(main_usage, fp);
+	fputs("\ncommands:\n", fp);
+	for (c = commands; c->name; c++)
+		fprintf(fp, "   %-8s %s\n", c->name, c->summary);
+	fputs("\n'calib help COMMAND' or 'calib COMMAND -h' shows a command's "
+	    "usage; see calib(1).\n", fp);
+}
+
+static const struct command *
+find(const char *name)
+{
+	const struct command	*c;
+
+	for (c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command	*c;
+	char			*hargv[] = { NULL, "-h", NULL };
+
+	if (argc < 2) {
+		list_commands(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("calib %s\n", CALIB_VERSION);
+		return finish_stdout(EXIT_OK);
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		list_commands(stdout);
+		return finish_stdout(EXIT_OK);
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc == 2) {
+			list_commands(stdout);
+			return finish_stdout(EXIT_OK);
+		}
+		if ((c = find(argv[2])) == NULL) {
+			fprintf(stderr, "calib: unknown command '%s'\n", argv[2]);
+			return EXIT_USAGE;
+		}
+		hargv[0] = argv[2];
+		return c->fn(2, hargv);
+	}
+	if ((c = find(argv[1])) == NULL) {
+		fprintf(stderr, "calib: unknown command '%s'; see 'calib -h'\n",
+		    argv[1]);
+		return EXIT_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,160 @@
+/* calib run: drive the calibration from wherever it stands to its end. */
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "lib/driver.h"
+#include "lib/fsio.h"
+#include "lib/util.h"
+
+static const char usage_text[] =
+    "usage: calib run [-b backend] [-j jobs] [experiment]\n";
+
+struct view {
+	int	 tty;
+	int	 line;		/* a progress line is showing */
+};
+
+static void
+show_members(const struct progress *p, void *arg)
+{
+	struct view	*v = arg;
+
+	if (v->tty) {
+		printf("\r\033[Kiteration %ld: %zu kept, %zu done, %zu running, "
+		    "%zu failed, %zu queued", p->iteration, p->kept, p->done,
+		    p->running, p->failed, p->queued);
+		v->line = 1;
+	} else if (p->running == 0 && p->queued == 0)
+		printf("iteration %ld: members finished: %zu kept, %zu done, "
+		    "%zu failed\n", p->iteration, p->kept, p->done, p->failed);
+	else if (p->done == 0 && p->failed == 0 && p->running > 0 &&
+	    p->running + p->queued == p->n - p->kept)
+		printf("iteration %ld: running %zu members (%zu kept from an "
+		    "earlier run)\n", p->iteration, p->running + p->queued,
+		    p->kept);
+	fflush(stdout);
+}
+
+static void
+show_update(const struct experiment *e, const struct update_report *r,
+    void *arg)
+{
+	struct view	*v = arg;
+	struct ensemble	 en;
+	char		*cause = NULL, *name;
+	double		 mean, sd;
+	size_t		 i, j;
+
+	if (v->line)
+		printf("\r\033[K");
+	v->line = 0;
+	printf("iteration %ld: %zu/%zu succeeded, misfit %.6g (std %.3g)",
+	    r->iteration, r->n_ok, r->n, r->misfit_mean, r->misfit_std);
+	if (ensemble_read(e, r->iteration, &en, &cause) == 0) {
+		for (i = 0; i < e->nparams; i++)
+			for (j = 0; !e->params[i].fixed && j < e->params[i].size;
+			    j++) {
+				name = param_component_name(&e->params[i], j);
+				mean_std(en.theta + e->params[i].offset + j, en.n,
+				    en.p, &mean, &sd, NULL);
+				printf("%s %s %.6g±%.3g", i || j ? "," : ";", name,
+				    mean, sd);
+				free(name);
+			}
+		ensemble_release(&en);
+	} else
+		free(cause);
+	printf("\n");
+	fflush(stdout);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct scheduler	*sc = &sched_local;
+	struct driver_hooks	 hooks;
+	struct experiment	 e;
+	struct view		 view;
+	const char		*arg;
+	char			*cause = NULL, *end, self[PATH_MAX];
+	ssize_t			 len;
+	long			 jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	int			 ch, rc, lock;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "b:hj:", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'b':
+			if ((sc = scheduler_find(optarg)) == NULL) {
+				fprintf(stderr, "calib: unknown backend '%s'\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			jobs = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || jobs < 1 || jobs > 100000)
+				return usage(usage_text, 0);
+			break;
+		case 'h':
+			return usage(usage_text, 1);
+		default:
+			return usage(usage_text, 0);
+		}
+	if ((arg = experiment_operand(argc, argv)) == NULL)
+		return usage(usage_text, 0);
+	if (sched_available(sc, &cause) != 0) {
+		error_cause(cause);
+		return EXIT_FAIL;
+	}
+	/* Jobs run the very binary that drives them. */
+	if ((len = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
+		fprintf(stderr, "calib: cannot find its own executable\n");
+		return EXIT_FAIL;
+	}
+	self[len] = '\0';
+	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
+		return rc;
+	if (!experiment_initialised(&e)) {
+		if ((rc = init_experiment(&e, 0, &cause)) != EXIT_OK) {
+			error_cause(cause);
+			experiment_release(&e);
+			return rc;
+		}
+		printf("initialised %s\n", e.output_dir);
+	}
+	if ((lock = run_lock(&e, &cause)) < 0) {
+		error_cause(cause);
+		experiment_release(&e);
+		return EXIT_FAIL;
+	}
+	view.tty = isatty(STDOUT_FILENO);
+	view.line = 0;
+	hooks.members = show_members;
+	hooks.updated = show_update;
+	hooks.arg = &view;
+	rc = EXIT_OK;
+	if (drive(&e, sc, jobs, self, &hooks, &cause) != 0) {
+		if (view.line)
+			printf("\n");
+		fflush(stdout);
+		error_cause(cause);
+		rc = EXIT_FAIL;
+	} else
+		printf("done: %ld iterations in %s\n", e.iterations, e.output_dir);
+	close(lock);
+	experiment_release(&e);
+	return finish_stdout(rc);
+}

@@ -1,0 +1,234 @@
+/* calib status: members, misfit and parameter estimates per iteration. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "lib/eki.h"
+#include "lib/fsio.h"
+#include "lib/util.h"
+
+static const char usage_text[] =
+    "usage: calib status [--json] [experiment]\n";
+
+struct iter_stat {
+	long		 iteration;
+	size_t		 done, failed, pending;
+	double		 mmean, mstd;
+	double		*mean, *std;	/* per calibrated component */
+};
+
+/* Members and misfit of an iteration still open, from its members' files. */
+static int
+open_iteration(const struct experiment *e, long it, struct iter_stat *s,
+    char **cause)
+{
+	struct observations	 o;
+	struct noise_factor	 nf;
+	struct member_status	 st;
+	double			*mis, *g;
+	char			*dir, *why = NULL;
+	long			 m;
+	int			 r;
+
+	if (observations_read(e, &o, cause) != 0)
+		return -1;
+	if (noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0) {
+		observations_release(&o);
+		return -1;
+	}
+	mis = xmallocarray(e->ensemble_size, sizeof *mis);
+	for (m = 1; m <= e->ensemble_size; m++) {
+		mis[m - 1] = NAN;
+		dir = member_dir(e, it, m);
+		r = status_read(dir, &st, NULL);
+		free(dir);
+		if (r == 1 && st.success) {
+			s->done++;
+			if (read_member_output(e, it, m, o.d, &g, &why) == 0) {
+				mis[m - 1] = data_misfit(&nf, o.y, g);
+				free(g);
+			}
+			free(why);
+			why = NULL;
+		} else if (r == 1 && strncmp(st.reason, "running", 7) != 0)
+			s->failed++;
+		else
+			s->pending++;
+	}
+	mean_std(mis, e->ensemble_size, 1, &s->mmean, &s->mstd, NULL);
+	free(mis);
+	noise_factor_release(&nf);
+	observations_release(&o);
+	return 0;
+}
+
+static int
+collect(const struct experiment *e, long it, struct iter_stat *s, char **cause)
+{
+	struct ensemble	 en;
+	struct results	 r;
+	size_t		 k, ok;
+
+	memset(s, 0, sizeof *s);
+	s->iteration = it;
+	if (ensemble_read(e, it, &en, cause) != 0)
+		return -1;
+	s->mean = xcalloc(en.p, sizeof *s->mean);
+	s->std = xcalloc(en.p, sizeof *s->std);
+	for (k = 0; k < en.p; k++)
+		mean_std(en.theta + k, en.n, en.p, &s->mean[k], &s->std[k], NULL);
+	ensemble_release(&en);
+	if (!iteration_closed(e, it))
+		return open_iteration(e, it, s, cause);
+	if (results_read(e, it, &r, cause) != 0)
+		return -1;
+	mean_std(r.misfit, r.n, 1, &s->mmean, &s->mstd, &ok);
+	s->done = ok;
+	s->failed = r.n - ok;
+	results_release(&r);
+	return 0;
+}
+
+static void
+json_num(double x)
+{
+	char	 buf[40];
+
+	if (!isfinite(x)) {
+		fputs("null", stdout);
+		return;
+	}
+	fmt_double(buf, x);
+	fputs(buf, stdout);
+}
+
+/* Names are [A-Za-z_][A-Za-z0-9_]* and need no JSON escaping. */
+static void
+json_iteration(const struct experiment *e, const struct iter_stat *s)
+{
+	size_t	 i, j;
+
+	printf("{\"iteration\":%ld,\"members\":{\"done\":%zu,\"failed\":%zu,"
+	    "\"pending\":%zu},\"misfit\":{\"mean\":", s->iteration, s->done,
+	    s->failed, s->pending);
+	json_num(s->mmean);
+	fputs(",\"std\":", stdout);
+	json_num(s->mstd);
+	fputs("},\"parameters\":{", stdout);
+	for (i = 0; i < e->nparams; i++) {
+		const struct param *p = &e->params[i];
+		int w;
+
+		if (p->fixed)
+			continue;
+		printf("%s\"%s\":{", p->offset ? "," : "", p->name);
+		for (w = 0; w < 2; w++) {
+			const double *v = w ? s->std : s->mean;
+
+			printf("%s\"%s\":%s", w ? "," : "", w ? "std" : "mean",
+			    p->vector ? "[" : "");
+			for (j = 0; j < p->size; j++) {
+				if (j)
+					fputs(",", stdout);
+				json_num(v[p->offset + j]);
+			}
+			fputs(p->vector ? "]" : "", stdout);
+		}
+		fputs("}", stdout);
+	}
+	fputs("}}", stdout);
+}
+
+static void
+text_iteration(const struct experiment *e, const struct iter_stat *s)
+{
+	size_t	 i, j;
+	char	*name;
+
+	printf("iteration %ld: %zu done, %zu failed, %zu pending; misfit ",
+	    s->iteration, s->done, s->failed, s->pending);
+	if (isfinite(s->mmean))
+		printf("%.6g (std %.3g)\n", s->mmean, s->mstd);
+	else
+		printf("unknown\n");
+	for (i = 0; i < e->nparams; i++)
+		for (j = 0; !e->params[i].fixed && j < e->params[i].size; j++) {
+			name = param_component_name(&e->params[i], j);
+			printf("    %-20s %14.6g  std %.4g\n", name,
+			    s->mean[e->params[i].offset + j],
+			    s->std[e->params[i].offset + j]);
+			free(name);
+		}
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct experiment	 e;
+	struct iter_stat	 s;
+	const char		*arg;
+	char			*cause = NULL;
+	long			 it, newest;
+	int			 ch, json = 0, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'J':
+			json = 1;
+			break;
+		case 'h':
+			return usage(usage_text, 1);
+		default:
+			return usage(usage_text, 0);
+		}
+	if ((arg = experiment_operand(argc, argv)) == NULL)
+		return usage(usage_text, 0);
+	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
+		return rc;
+	if (!experiment_initialised(&e)) {
+		fprintf(stderr, "calib: %s: not initialised; run 'calib init'\n",
+		    e.output_dir);
+		experiment_release(&e);
+		return EXIT_FAIL;
+	}
+	newest = newest_iteration(&e);
+	if (json)
+		printf("{\"name\":\"%s\",\"ensemble_size\":%ld,\"iterations\":[",
+		    e.name, e.ensemble_size);
+	else
+		printf("%s: %ld members, %ld of %ld updates done (%s)\n", e.name,
+		    e.ensemble_size, newest < 0 ? 0 : newest, e.iterations,
+		    e.output_dir);
+	for (it = 0; it <= newest; it++) {
+		if (collect(&e, it, &s, &cause) != 0) {
+			if (json)
+				printf("]}\n");
+			error_cause(cause);
+			free(s.mean);
+			free(s.std);
+			experiment_release(&e);
+			return EXIT_FAIL;
+		}
+		if (json) {
+			if (it)
+				fputs(",", stdout);
+			json_iteration(&e, &s);
+		} else
+			text_iteration(&e, &s);
+		free(s.mean);
+		free(s.std);
+	}
+	if (json)
+		printf("]}\n");
+	experiment_release(&e);
+	return finish_stdout(EXIT_OK);
+}

@@ -1,0 +1,951 @@
+/*
+ * calib.yaml(5): the experiment file.  libyaml loads the document with the
+ * position of every node, so each error names file:line:column and the key.
+ * Unknown keys are errors, with the nearest known key suggested.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "lib/config.h"
+#include "lib/fsio.h"
+#include "lib/util.h"
+
+struct yctx {
+	const char	*file;
+	int		 frozen;	/* a frozen copy: inputs need not exist */
+	yaml_document_t	 doc;
+	char		**cause;
+};
+
+static int
+yerr(struct yctx *y, yaml_node_t *n, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+yerr(struct yctx *y, yaml_node_t *n, const char *key, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (n != NULL)
+		fail(y->cause, "%s:%zu:%zu: '%s': %s", y->file,
+		    n->start_mark.line + 1, n->start_mark.column + 1, key,
+		    msg ? msg : "error");
+	else
+		fail(y->cause, "%s: '%s': %s", y->file, key, msg ? msg : "error");
+	free(msg);
+	return -1;
+}
+
+static yaml_node_t *
+node(struct yctx *y, int idx)
+{
+	return yaml_document_get_node(&y->doc, idx);
+}
+
+static const char *
+scalar(yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static char *
+subkey(const char *parent, const char *key)
+{
+	return parent[0] ? xasprintf("%s.%s", parent, key) : xstrdup(key);
+}
+
+/*
+ * Check that mapping n (at key path `where`) has only keys from `allowed`
+ * (NULL-terminated), each at most once.
+ */
+static int
+check_keys(struct yctx *y, yaml_node_t *n, const char *where,
+    const char *const *allowed)
+{
+	yaml_node_pair_t	*p, *q;
+	const char		*k, *best;
+	size_t			 d, bestd;
+	int			 i, ok;
+	char			*path;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return yerr(y, n, where, "expected a mapping");
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = node(y, p->key);
+
+		k = scalar(kn);
+		if (k == NULL)
+			return yerr(y, kn, where, "keys must be plain strings");
+		for (q = n->data.mapping.pairs.start; q < p; q++)
+			if (!strcmp(scalar(node(y, q->key)), k)) {
+				path = subkey(where, k);
+				yerr(y, kn, path, "duplicate key");
+				free(path);
+				return -1;
+			}
+		if (allowed == NULL)
+			continue;
+		ok = 0;
+		best = NULL;
+		bestd = (size_t)-1;
+		for (i = 0; allowed[i]; i++) {
+			if (!strcmp(allowed[i], k)) {
+				ok = 1;
+				break;
+			}
+			d = edit_distance(allowed[i], k);
+			if (d < bestd) {
+				bestd = d;
+				best = allowed[i];
+			}
+		}
+		if (ok)
+			continue;
+		path = subkey(where, k);
+		if (best && bestd <= 3)
+			fail(y->cause, "%s:%zu:%zu: unknown key '%s' (did you mean "
+			    "'%s'?)", y->file, kn->start_mark.line + 1,
+			    kn->start_mark.column + 1, path, best);
+		else
+			fail(y->cause, "%s:%zu:%zu: unknown key '%s'", y->file,
+			    kn->start_mark.line + 1, kn->start_mark.column + 1,
+			    path);
+		free(path);
+		return -1;
+	}
+	return 0;
+}
+
+static yaml_node_t *
+get(struct yctx *y, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t	*p;
+	const char		*k;
+
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		k = scalar(node(y, p->key));
+		if (k && !strcmp(k, key))
+			return node(y, p->value);
+	}
+	return NULL;
+}
+
+static int
+parse_double(const char *s, double *out)
+{
+	char	*end;
+	char	 buf[8];
+	size_t	 i;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	/* YAML 1.1 spells infinity and NaN with a leading dot. */
+	for (i = 0; s[i] && i < sizeof buf - 1; i++)
+		buf[i] = tolower((unsigned char)s[i]);
+	buf[i] = '\0';
+	if (!strcmp(buf, ".inf") || !strcmp(buf, "+.inf")) {
+		*out = INFINITY;
+		return 0;
+	}
+	if (!strcmp(buf, "-.inf")) {
+		*out = -INFINITY;
+		return 0;
+	}
+	if (!strcmp(buf, ".nan"))
+		return -1;
+	errno = 0;
+	*out = strtod(s, &end);
+	if (*end != '\0' || isnan(*out) || errno == ERANGE)
+		return -1;
+	return 0;
+}
+
+/* A number at map.key; `need` says whether it must be present. */
+static int
+get_double(struct yctx *y, yaml_node_t *map, const char *where, const char *key,
+    int need, double *out)
+{
+	yaml_node_t	*n = get(y, map, key);
+	char		*path = subkey(where, key);
+	int		 rc = 0;
+
+	if (n == NULL) {
+		if (need)
+			rc = yerr(y, map, path, "missing (a number)");
+	} else if (parse_double(scalar(n), out) != 0)
+		rc = yerr(y, n, path, "expected a number, got '%s'",
+		    scalar(n) ? scalar(n) : "a collection");
+	free(path);
+	return rc;
+}
+
+static int
+get_long(struct yctx *y, yaml_node_t *map, const char *where, const char *key,
+    int need, long min, long *out)
+{
+	yaml_node_t	*n = get(y, map, key);
+	char		*path = subkey(where, key), *end;
+	const char	*s;
+	long		 v;
+	int		 rc = 0;
+
+	if (n == NULL) {
+		if (need)
+			rc = yerr(y, map, path, "missing (a whole number)");
+		free(path);
+		return rc;
+	}
+	s = scalar(n);
+	errno = 0;
+	v = s ? strtol(s, &end, 10) : 0;
+	if (s == NULL || *s == '\0' || *end != '\0' || errno)
+		rc = yerr(y, n, path, "expected a whole number, got '%s'",
+		    s ? s : "a collection");
+	else if (v < min)
+		rc = yerr(y, n, path, "must be at least %ld, got %ld", min, v);
+	else
+		*out = v;
+	free(path);
+	return rc;
+}
+
+static int
+get_string(struct yctx *y, yaml_node_t *map, const char *where, const char *key,
+    int need, char **out)
+{
+	yaml_node_t	*n = get(y, map, key);
+	char		*path = subkey(where, key);
+	int		 rc = 0;
+
+	if (n == NULL) {
+		if (need)
+			rc = yerr(y, map, path, "missing (a string)");
+	} else if (scalar(n) == NULL || *scalar(n) == '\0')
+		rc = yerr(y, n, path, "expected a non-empty string");
+	else {
+		free(*out);
+		*out = xstrdup(scalar(n));
+	}
+	free(path);
+	return rc;
+}
+
+static int
+valid_name(const char *s, int allow_dot)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
+		    !(allow_dot && *s == '.'))
+			return 0;
+	return 1;
+}
+
+static int
+valid_ident(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
+/* A list of numbers, or one number repeated `size` times. */
+static int
+get_values(struct yctx *y, yaml_node_t *n, const char *path, size_t *size,
+    double **out)
+{
+	yaml_node_item_t	*it;
+	size_t			 i, k;
+	double			 v;
+
+	if (n->type == YAML_SCALAR_NODE) {
+		if (parse_double(scalar(n), &v) != 0 || !isfinite(v))
+			return yerr(y, n, path, "expected a finite number, got '%s'",
+			    scalar(n));
+		*out = xmallocarray(*size, sizeof **out);
+		for (i = 0; i < *size; i++)
+			(*out)[i] = v;
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return yerr(y, n, path, "expected a number or a list of numbers");
+	k = n->data.sequence.items.top - n->data.sequence.items.start;
+	if (k == 0)
+		return yerr(y, n, path, "the list is empty");
+	*out = xmallocarray(k, sizeof **out);
+	for (i = 0, it = n->data.sequence.items.start; i < k; i++, it++) {
+		yaml_node_t *e = node(y, *it);
+
+		if (parse_double(scalar(e), &(*out)[i]) != 0 || !isfinite((*out)[i])) {
+			free(*out);
+			*out = NULL;
+			return yerr(y, e, path, "expected a finite number, got '%s'",
+			    scalar(e) ? scalar(e) : "a collection");
+		}
+	}
+	*size = k;
+	return 0;
+}
+
+static int
+parse_prior(struct yctx *y, yaml_node_t *pn, const char *where, struct prior *pr)
+{
+	static const char *const kinds[] = { "normal", "lognormal", "uniform",
+	    "constrained_gaussian", NULL };
+	static const char *const k_normal[] = { "mean", "std", NULL };
+	static const char *const k_lognormal[] = { "mu", "sigma", NULL };
+	static const char *const k_uniform[] = { "lower", "upper", NULL };
+	static const char *const k_cg[] = { "mean", "std", "lower", "upper", NULL };
+	yaml_node_pair_t	*p;
+	yaml_node_t		*dn;
+	const char		*kind;
+	char			*path, *cause = NULL;
+	int			 rc = -1;
+
+	if (check_keys(y, pn, where, kinds) != 0)
+		return -1;
+	if (pn->data.mapping.pairs.top - pn->data.mapping.pairs.start != 1)
+		return yerr(y, pn, where, "expected exactly one distribution "
+		    "(normal, lognormal, uniform or constrained_gaussian)");
+	p = pn->data.mapping.pairs.start;
+	kind = scalar(node(y, p->key));
+	dn = node(y, p->value);
+	path = subkey(where, kind);
+	pr->lower = -INFINITY;
+	pr->upper = INFINITY;
+	if (!strcmp(kind, "normal")) {
+		pr->kind = PRIOR_NORMAL;
+		if (check_keys(y, dn, path, k_normal) ||
+		    get_double(y, dn, path, "mean", 1, &pr->a) ||
+		    get_double(y, dn, path, "std", 1, &pr->b))
+			goto out;
+	} else if (!strcmp(kind, "lognormal")) {
+		pr->kind = PRIOR_LOGNORMAL;
+		if (check_keys(y, dn, path, k_lognormal) ||
+		    get_double(y, dn, path, "mu", 1, &pr->a) ||
+		    get_double(y, dn, path, "sigma", 1, &pr->b))
+			goto out;
+	} else if (!strcmp(kind, "uniform")) {
+		pr->kind = PRIOR_UNIFORM;
+		if (check_keys(y, dn, path, k_uniform) ||
+		    get_double(y, dn, path, "lower", 1, &pr->a) ||
+		    get_double(y, dn, path, "upper", 1, &pr->b))
+			goto out;
+	} else {
+		pr->kind = PRIOR_CGAUSS;
+		if (check_keys(y, dn, path, k_cg) ||
+		    get_double(y, dn, path, "mean", 1, &pr->a) ||
+		    get_double(y, dn, path, "std", 1, &pr->b) ||
+		    get_double(y, dn, path, "lower", 0, &pr->lower) ||
+		    get_double(y, dn, path, "upper", 0, &pr->upper))
+			goto out;
+	}
+	if (prior_setup(pr, &cause) != 0) {
+		yerr(y, dn, path, "%s", cause);
+		free(cause);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+static int
+parse_params(struct yctx *y, yaml_node_t *root, struct experiment *e)
+{
+	static const char *const keys[] = { "prior", "size", "fixed", NULL };
+	yaml_node_t		*ps = get(y, root, "parameters"), *pn, *f, *sz;
+	yaml_node_pair_t	*p;
+	struct param		*par;
+	char			*path;
+	long			 size;
+	size_t			 n, off = 0;
+
+	if (ps == NULL)
+		return yerr(y, NULL, "parameters", "missing (a mapping of "
+		    "parameter names to priors)");
+	if (check_keys(y, ps, "parameters", NULL) != 0)
+		return -1;
+	n = ps->data.mapping.pairs.top - ps->data.mapping.pairs.start;
+	if (n == 0)
+		return yerr(y, ps, "parameters", "no parameters");
+	e->params = xcalloc(n, sizeof *e->params);
+	for (p = ps->data.mapping.pairs.start; p < ps->data.mapping.pairs.top; p++) {
+		par = &e->params[e->nparams++];
+		par->name = xstrdup(scalar(node(y, p->key)));
+		path = subkey("parameters", par->name);
+		pn = node(y, p->value);
+		if (!valid_ident(par->name)) {
+			yerr(y, node(y, p->key), path, "a parameter name is a "
+			    "letter or '_' followed by letters, digits or '_'");
+			goto bad;
+		}
+		if (check_keys(y, pn, path, keys) != 0)
+			goto bad;
+		size = 1;
+		if (get_long(y, pn, path, "size", 0, 1, &size) != 0)
+			goto bad;
+		par->size = size;
+		par->vector = (sz = get(y, pn, "size")) != NULL;
+		f = get(y, pn, "fixed");
+		if ((f != NULL) == (get(y, pn, "prior") != NULL)) {
+			yerr(y, pn, path, "expected either 'prior' or 'fixed'");
+			goto bad;
+		}
+		if (f != NULL) {
+			char *fp = subkey(path, "fixed");
+			size_t k = par->size;
+			int rc;
+
+			par->fixed = 1;
+			par->prior.kind = PRIOR_FIXED;
+			rc = get_values(y, f, fp, &k, &par->values);
+			if (rc == 0 && f->type == YAML_SEQUENCE_NODE) {
+				if (sz != NULL && k != par->size)
+					rc = yerr(y, f, fp, "has %zu values but size "
+					    "is %zu", k, par->size);
+				par->vector = 1;
+				par->size = k;
+			}
+			free(fp);
+			if (rc != 0)
+				goto bad;
+		} else {
+			char *pp = subkey(path, "prior");
+
+			if (parse_prior(y, get(y, pn, "prior"), pp, &par->prior)) {
+				free(pp);
+				goto bad;
+			}
+			free(pp);
+			par->offset = off;
+			off += par->size;
+		}
+		free(path);
+		continue;
+bad:
+		free(path);
+		return -1;
+	}
+	e->ncalib = off;
+	if (off == 0)
+		return yerr(y, ps, "parameters", "every parameter is fixed; "
+		    "nothing to calibrate");
+	return 0;
+}
+
+/* A file spec "FILE", "FILE.h5:/dataset", or an inline list of numbers. */
+static int
+parse_source(struct yctx *y, yaml_node_t *n, const char *path, int allow_inline,
+    struct vsource *src)
+{
+	const char	*s, *colon;
+	char		*file;
+	size_t		 k = 0;
+
+	if (n->type == YAML_SEQUENCE_NODE && allow_inline) {
+		src->format = VF_INLINE;
+		if (get_values(y, n, path, &k, &src->values) != 0)
+			return -1;
+		src->n = k;
+		return 0;
+	}
+	if ((s = scalar(n)) == NULL || *s == '\0')
+		return yerr(y, n, path, allow_inline ? "expected a file name or "
+		    "a list of numbers" : "expected a file name");
+	colon = strstr(s, ":/");
+	file = colon ? strndup(s, colon - s) : xstrdup(s);
+	src->format = vformat_of(file);
+	if (src->format == VF_HDF5) {
+		if (colon == NULL) {
+			free(file);
+			return yerr(y, n, path, "an HDF5 file needs a dataset: "
+			    "'%s:/dataset'", s);
+		}
+		src->dataset = xstrdup(colon + 1);
+	} else if (colon != NULL) {
+		free(file);
+		file = xstrdup(s);
+	}
+	src->path = file;
+	return 0;
+}
+
+/* Make a source's relative path absolute against the experiment folder. */
+static int
+resolve_source(struct yctx *y, yaml_node_t *n, const char *path, const char *dir,
+    struct vsource *src)
+{
+	char	*abs;
+
+	if (src->format == VF_INLINE)
+		return 0;
+	abs = path_join(dir, src->path);
+	free(src->path);
+	src->path = abs;
+	if (!y->frozen && !is_file(abs))
+		return yerr(y, n, path, "file '%s' not found", abs);
+	return 0;
+}
+
+static int
+parse_noise(struct yctx *y, yaml_node_t *nn, const char *dir, struct noise *no)
+{
+	static const char *const keys[] = { "std", "variance", "covariance", NULL };
+	const char	*where = "observations.noise";
+	const char	*kind;
+	yaml_node_t	*v;
+	char		*path;
+	int		 rc = -1;
+	double		 x;
+
+	if (check_keys(y, nn, where, keys) != 0)
+		return -1;
+	if (nn->data.mapping.pairs.top - nn->data.mapping.pairs.start != 1)
+		return yerr(y, nn, where, "expected exactly one of 'std', "
+		    "'variance' or 'covariance'");
+	kind = scalar(node(y, nn->data.mapping.pairs.start->key));
+	v = node(y, nn->data.mapping.pairs.start->value);
+	path = subkey(where, kind);
+	no->kind = !strcmp(kind, "std") ? NOISE_STD :
+	    !strcmp(kind, "variance") ? NOISE_VARIANCE : NOISE_COVARIANCE;
+	if (no->kind != NOISE_COVARIANCE && parse_double(scalar(v), &x) == 0) {
+		if (!(x > 0) || !isfinite(x)) {
+			yerr(y, v, path, "must be positive and finite, got '%s'",
+			    scalar(v));
+			goto out;
+		}
+		no->scalar = 1;
+		no->value = x;
+		rc = 0;
+		goto out;
+	}
+	if (parse_source(y, v, path, no->kind != NOISE_COVARIANCE, &no->src) ||
+	    resolve_source(y, v, path, dir, &no->src))
+		goto out;
+	if (no->kind == NOISE_COVARIANCE && no->src.format != VF_HDF5) {
+		yerr(y, v, path, "a covariance matrix is read from an HDF5 "
+		    "dataset: 'FILE.h5:/dataset'");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+static int
+parse_forward(struct yctx *y, yaml_node_t *root, struct experiment *e)
+{
+	static const char *const keys[] = { "command", "parameter_file", "output",
+	    "timeout", NULL };
+	static const char *const pkeys[] = { "name", "format", "template", NULL };
+	static const char *const okeys[] = { "file", "dataset", "format", NULL };
+	static const char *const pfmts[] = { "toml", "json", "yaml", "env",
+	    "template", NULL };
+	static const char *const ofmts[] = { "text", "hdf5", "npy", "f64", NULL };
+	yaml_node_t		*fm = get(y, root, "forward_model"), *c, *pf, *o, *n;
+	yaml_node_item_t	*it;
+	char			*fmt = NULL, *s = NULL;
+	size_t			 i;
+	int			 rc = -1;
+
+	if (fm == NULL)
+		return yerr(y, NULL, "forward_model", "missing");
+	if (check_keys(y, fm, "forward_model", keys) != 0)
+		return -1;
+	if ((c = get(y, fm, "command")) == NULL)
+		return yerr(y, fm, "forward_model.command", "missing (a list: "
+		    "the program and its arguments)");
+	if (c->type != YAML_SEQUENCE_NODE ||
+	    c->data.sequence.items.top == c->data.sequence.items.start)
+		return yerr(y, c, "forward_model.command", "expected a non-empty "
+		    "list: the program and its arguments (no shell is used)");
+	e->ncommand = c->data.sequence.items.top - c->data.sequence.items.start;
+	e->command = xcalloc(e->ncommand + 1, sizeof *e->command);
+	for (i = 0, it = c->data.sequence.items.start; i < e->ncommand; i++, it++) {
+		n = node(y, *it);
+		if (scalar(n) == NULL)
+			return yerr(y, n, "forward_model.command", "expected "
+			    "strings");
+		e->command[i] = xstrdup(scalar(n));
+		if (command_expand(e->command[i], NULL, NULL, &s) != 0) {
+			yerr(y, n, "forward_model.command", "%s", s);
+			goto out;
+		}
+	}
+
+	e->pfile = xstrdup("parameters.toml");
+	e->pformat = PF_TOML;
+	if ((pf = get(y, fm, "parameter_file")) != NULL) {
+		if (check_keys(y, pf, "forward_model.parameter_file", pkeys) ||
+		    get_string(y, pf, "forward_model.parameter_file", "name", 0,
+		    &e->pfile) ||
+		    get_string(y, pf, "forward_model.parameter_file", "format", 0,
+		    &fmt) ||
+		    get_string(y, pf, "forward_model.parameter_file", "template", 0,
+		    &s))
+			goto out;
+		if (strchr(e->pfile, '/') || !strcmp(e->pfile, "..")) {
+			yerr(y, get(y, pf, "name"), "forward_model.parameter_file.name",
+			    "a file name without '/'");
+			goto out;
+		}
+		if (fmt != NULL) {
+			for (i = 0; pfmts[i] && strcmp(pfmts[i], fmt); i++)
+				;
+			if (pfmts[i] == NULL) {
+				yerr(y, get(y, pf, "format"),
+				    "forward_model.parameter_file.format",
+				    "expected toml, json, yaml, env or template, "
+				    "got '%s'", fmt);
+				goto out;
+			}
+			e->pformat = i;
+		}
+		if ((e->pformat == PF_TEMPLATE) != (s != NULL)) {
+			yerr(y, pf, "forward_model.parameter_file", "format "
+			    "'template' and the key 'template' go together");
+			goto out;
+		}
+		if (s != NULL) {
+			e->ptemplate = path_join(e->dir, s);
+			if (!y->frozen && !is_file(e->ptemplate)) {
+				yerr(y, get(y, pf, "template"),
+				    "forward_model.parameter_file.template",
+				    "file '%s' not found", e->ptemplate);
+				goto out;
+			}
+		}
+	}
+
+	if ((o = get(y, fm, "output")) == NULL) {
+		yerr(y, fm, "forward_model.output", "missing (e.g. "
+		    "{file: output.txt})");
+		goto out;
+	}
+	free(fmt);
+	fmt = NULL;
+	if (check_keys(y, o, "forward_model.output", okeys) ||
+	    get_string(y, o, "forward_model.output", "file", 1, &e->output.path) ||
+	    get_string(y, o, "forward_model.output", "dataset", 0,
+	    &e->output.dataset) ||
+	    get_string(y, o, "forward_model.output", "format", 0, &fmt))
+		goto out;
+	e->output.format = vformat_of(e->output.path);
+	if (fmt != NULL) {
+		for (i = 0; ofmts[i] && strcmp(ofmts[i], fmt); i++)
+			;
+		if (ofmts[i] == NULL) {
+			yerr(y, get(y, o, "format"), "forward_model.output.format",
+			    "expected text, hdf5, npy or f64, got '%s'", fmt);
+			goto out;
+		}
+		e->output.format = i;
+	}
+	if ((e->output.format == VF_HDF5) != (e->output.dataset != NULL)) {
+		yerr(y, o, "forward_model.output", e->output.dataset ?
+		    "'dataset' applies to HDF5 output only" :
+		    "HDF5 output needs 'dataset' (e.g. dataset: /g)");
+		goto out;
+	}
+
+	if ((n = get(y, fm, "timeout")) != NULL &&
+	    (scalar(n) == NULL || parse_duration(scalar(n), &e->timeout) != 0 ||
+	    e->timeout <= 0)) {
+		yerr(y, n, "forward_model.timeout", "expected a positive duration "
+		    "such as 90s, 10m, 2h30m, 1d or 01:30:00");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(fmt);
+	free(s);
+	return rc;
+}
+
+static int
+parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
+{
+	static const char *const keys[] = { "method", "timestep", "failures", NULL };
+	static const char *const tkeys[] = { "fixed", NULL };
+	static const char *const fkeys[] = { "min_success", "handler", NULL };
+	yaml_node_t	*a = get(y, root, "algorithm"), *t, *f, *n;
+
+	e->method = xstrdup("eki");
+	e->timestep = 1.0;
+	e->min_success = 0.5;
+	e->handler = xstrdup("ignore");
+	if (a == NULL)
+		return 0;
+	if (check_keys(y, a, "algorithm", keys) ||
+	    get_string(y, a, "algorithm", "method", 0, &e->method))
+		return -1;
+	if (strcmp(e->method, "eki") != 0)
+		return yerr(y, get(y, a, "method"), "algorithm.method",
+		    "unknown method '%s' (this version has: eki)", e->method);
+	if ((t = get(y, a, "timestep")) != NULL) {
+		if (check_keys(y, t, "algorithm.timestep", tkeys) ||
+		    get_double(y, t, "algorithm.timestep", "fixed", 1, &e->timestep))
+			return -1;
+		if (!(e->timestep > 0) || !isfinite(e->timestep))
+			return yerr(y, get(y, t, "fixed"),
+			    "algorithm.timestep.fixed", "must be positive");
+	}
+	if ((f = get(y, a, "failures")) != NULL) {
+		if (check_keys(y, f, "algorithm.failures", fkeys) ||
+		    get_double(y, f, "algorithm.failures", "min_success", 0,
+		    &e->min_success) ||
+		    get_string(y, f, "algorithm.failures", "handler", 0,
+		    &e->handler))
+			return -1;
+		n = get(y, f, "min_success");
+		if (n && (!(e->min_success > 0) || (e->min_success > 1 &&
+		    e->min_success != floor(e->min_success)) ||
+		    e->min_success > e->ensemble_size))
+			return yerr(y, n, "algorithm.failures.min_success",
+			    "expected a fraction in (0, 1] or a whole count up "
+			    "to ensemble_size");
+		if (strcmp(e->handler, "ignore") != 0)
+			return yerr(y, get(y, f, "handler"),
+			    "algorithm.failures.handler", "unknown handler '%s' "
+			    "(this version has: ignore)", e->handler);
+	}
+	return 0;
+}
+
+static int
+parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
+    const char *output_dir)
+{
+	static const char *const keys[] = { "name", "output_dir", "ensemble_size",
+	    "iterations", "seed", "parameters", "observations", "forward_model",
+	    "algorithm", NULL };
+	static const char *const okeys[] = { "values", "noise", NULL };
+	yaml_node_t	*obs, *v;
+	char		*od = NULL;
+	long		 seed = 0;
+
+	if (root == NULL)
+		return fail(y->cause, "%s: empty experiment file", y->file);
+	if (check_keys(y, root, "", keys) ||
+	    get_string(y, root, "", "name", 1, &e->name))
+		return -1;
+	if (!valid_name(e->name, 1))
+		return yerr(y, get(y, root, "name"), "name", "may only contain "
+		    "letters, digits, '.', '_' and '-' (it names jobs and files)");
+	if (get_string(y, root, "", "output_dir", 0, &od) != 0)
+		return -1;
+	if (output_dir != NULL)
+		e->output_dir = xstrdup(output_dir);
+	else
+		e->output_dir = path_join(e->dir, od ? od : "output");
+	free(od);
+	if (get_long(y, root, "", "ensemble_size", 1, 2, &e->ensemble_size) ||
+	    get_long(y, root, "", "iterations", 1, 0, &e->iterations) ||
+	    get_long(y, root, "", "seed", 0, 0, &seed))
+		return -1;
+	e->seed = seed;
+	if (e->ensemble_size > 999999)
+		return yerr(y, get(y, root, "ensemble_size"), "ensemble_size",
+		    "at most 999999");
+	if (e->iterations > 9999)
+		return yerr(y, get(y, root, "iterations"), "iterations",
+		    "at most 9999");
+	if (parse_params(y, root, e) != 0)
+		return -1;
+	if ((obs = get(y, root, "observations")) == NULL)
+		return yerr(y, NULL, "observations", "missing");
+	if (check_keys(y, obs, "observations", okeys) != 0)
+		return -1;
+	if ((v = get(y, obs, "values")) == NULL)
+		return yerr(y, obs, "observations.values", "missing");
+	if (parse_source(y, v, "observations.values", 1, &e->obs) ||
+	    resolve_source(y, v, "observations.values", e->dir, &e->obs))
+		return -1;
+	if ((v = get(y, obs, "noise")) == NULL)
+		return yerr(y, obs, "observations.noise", "missing (e.g. "
+		    "{std: 0.1})");
+	if (parse_noise(y, v, e->dir, &e->noise) != 0)
+		return -1;
+	if (parse_forward(y, root, e) != 0)
+		return -1;
+	return parse_algorithm(y, root, e);
+}
+
+int
+config_load(const char *path, const char *dir, const char *output_dir,
+    struct experiment *e, char **cause)
+{
+	struct yctx	 y;
+	yaml_parser_t	 parser;
+	FILE		*fp;
+	int		 rc;
+
+	memset(e, 0, sizeof *e);
+	memset(&y, 0, sizeof y);
+	y.file = path;
+	y.frozen = dir != NULL;
+	y.cause = cause;
+	if ((fp = fopen(path, "rb")) == NULL)
+		return fail(cause, "%s: %s", path, strerror(errno));
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &y.doc)) {
+		fail(cause, "%s:%zu:%zu: %s%s%s", path,
+		    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+		    parser.problem ? parser.problem : "invalid YAML",
+		    parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		fclose(fp);
+		return -1;
+	}
+	yaml_parser_delete(&parser);
+	fclose(fp);
+	e->file = xstrdup(path);
+	e->dir = dir ? xstrdup(dir) : path_dir(e->file);
+	if (e->dir[0] != '/') {
+		char *abs = path_abs(e->file);
+
+		free(e->dir);
+		e->dir = path_dir(abs);
+		free(abs);
+	}
+	rc = parse_root(&y, yaml_document_get_root_node(&y.doc), e, output_dir);
+	yaml_document_delete(&y.doc);
+	if (rc != 0)
+		experiment_release(e);
+	return rc;
+}
+
+void
+experiment_release(struct experiment *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->nparams; i++) {
+		free(e->params[i].name);
+		free(e->params[i].values);
+	}
+	free(e->params);
+	for (i = 0; i < e->ncommand; i++)
+		free(e->command[i]);
+	free(e->command);
+	vsource_release(&e->obs);
+	vsource_release(&e->noise.src);
+	vsource_release(&e->output);
+	free(e->file);
+	free(e->dir);
+	free(e->output_dir);
+	free(e->name);
+	free(e->pfile);
+	free(e->ptemplate);
+	free(e->method);
+	free(e->handler);
+	memset(e, 0, sizeof *e);
+}
+
+char *
+param_component_name(const struct param *p, size_t i)
+{
+	return p->vector ? xasprintf("%s[%zu]", p->name, i + 1) : xstrdup(p->name);
+}
+
+static const char *const placeholders[] = { "experiment_dir", "member_dir",
+    "iteration", "member", "parameters", "output", NULL };
+
+int
+command_expand(const char *arg, const char *const *vals, char **out,
+    char **cause)
+{
+	const char	*p, *end;
+	char		*res = xstrdup(""), *tmp;
+	size_t		 i, k;
+
+	for (p = arg; *p; p = end) {
+		if (*p != '{') {
+			end = strchr(p, '{');
+			if (end == NULL)
+				end = p + strlen(p);
+			tmp = xasprintf("%s%.*s", res, (int)(end - p), p);
+			free(res);
+			res = tmp;
+			continue;
+		}
+		end = strchr(p, '}');
+		for (i = 0; end && placeholders[i]; i++)
+			if (strlen(placeholders[i]) == (size_t)(end - p - 1) &&
+			    !strncmp(p + 1, placeholders[i], end - p - 1))
+				break;
+		if (end == NULL || placeholders[i] == NULL) {
+			k = end ? (size_t)(end - p + 1) : strlen(p);
+			fail(cause, "unknown placeholder '%.*s' (known: "
+			    "{experiment_dir}, {member_dir}, {iteration}, {member}, "
+			    "{parameters}, {output})", (int)k, p);
+			free(res);
+			return -1;
+		}
+		tmp = xasprintf("%s%s", res, vals ? vals[i] : "");
+		free(res);
+		res = tmp;
+		end++;
+	}
+	if (out)
+		*out = res;
+	else
+		free(res);
+	return 0;
+}
+
+int
+parse_duration(const char *s, double *out)
+{
+	double	 total = 0, v, unit;
+	char	*end;
+	int	 h, m, sec, n;
+
+	if (sscanf(s, "%d:%d:%d%n", &h, &m, &sec, &n) == 3 && s[n] == '\0') {
+		if (h < 0 || m < 0 || m > 59 || sec < 0 || sec > 59)
+			return -1;
+		*out = h * 3600.0 + m * 60.0 + sec;
+		return 0;
+	}
+	if (*s == '\0')
+		return -1;
+	while (*s) {
+		errno = 0;
+		v = strtod(s, &end);
+		if (end == s || errno || v < 0 || !isfinite(v))
+			return -1;
+		switch (*end) {
+		case 's': unit = 1; end++; break;
+		case 'm': unit = 60; end++; break;
+		case 'h': unit = 3600; end++; break;
+		case 'd': unit = 86400; end++; break;
+		case '\0': unit = 1; break;
+		default: return -1;
+		}
+		total += v * unit;
+		s = end;
+	}
+	*out = total;
+	return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * The experiment file (calib.yaml(5)): parsing and validation.  Every error
+ * names the file, line and column, and the key.
+ */
+#ifndef CALIB_CONFIG_H
+#define CALIB_CONFIG_H
+
+#include <stddef.h>
+
+#include "lib/prior.h"
+#include "lib/vecio.h"
+
+struct param {
+	char		*name;
+	size_t		 size;		/* components; 1 for a scalar */
+	int		 vector;	/* declared with size: */
+	int		 fixed;		/* fixed: values, never calibrated */
+	double		*values;	/* the fixed values */
+	struct prior	 prior;
+	size_t		 offset;	/* first column in the parameter matrix */
+};
+
+enum param_format { PF_TOML, PF_JSON, PF_YAML, PF_ENV, PF_TEMPLATE };
+
+enum noise_kind { NOISE_STD, NOISE_VARIANCE, NOISE_COVARIANCE };
+
+struct noise {
+	enum noise_kind	 kind;
+	int		 scalar;	/* one value for every observation */
+	double		 value;
+	struct vsource	 src;		/* per-observation values, or the matrix */
+};
+
+struct experiment {
+	char		*file;		/* the YAML file read */
+	char		*dir;		/* absolute folder of the experiment */
+	char		*output_dir;	/* absolute */
+	char		*name;
+	long		 ensemble_size;
+	long		 iterations;
+	unsigned long	 seed;
+
+	struct param	*params;
+	size_t		 nparams;
+	size_t		 ncalib;	/* calibrated components in all */
+
+	struct vsource	 obs;
+	struct noise	 noise;
+
+	char		**command;
+	size_t		 ncommand;
+	enum param_format pformat;
+	char		*pfile;		/* parameter file name in member dir */
+	char		*ptemplate;	/* template path, absolute */
+	struct vsource	 output;	/* path relative to the member dir */
+	double		 timeout;	/* seconds; 0 for none */
+
+	char		*method;
+	double		 timestep;
+	double		 min_success;	/* a fraction when < 1, else a count */
+	char		*handler;
+};
+
+/*
+ * Parse and validate the experiment in `path`.  dir, when not NULL, replaces
+ * the file's folder as the experiment folder (for a frozen copy); output_dir,
+ * when not NULL, replaces the output_dir key.  Fills *cause on error.
+ */
+int	 config_load(const char *path, const char *dir, const char *output_dir,
+	    struct experiment *, char **cause);
+void	 experiment_release(struct experiment *);
+
+/* The name of a calibrated component: "F", or "coupling[2]" (1-based). */
+char	*param_component_name(const struct param *, size_t);
+
+/*
+ * Expand the placeholders {experiment_dir}, {member_dir}, {iteration},
+ * {member}, {parameters} and {output} in one command argument.  vals holds
+ * their values in that order; with vals NULL the argument is only checked.
+ */
+int	 command_expand(const char *arg, const char *const *vals, char **out,
+	    char **cause);
+
+/* Parse a duration: seconds, "90s", "10m", "2h30m", "1d", "HH:MM:SS". */
+int	 parse_duration(const char *, double *);
+
+#endif

@@ -1,0 +1,18 @@
+/* Running one member's forward model: what `calib exec` does. */
+#ifndef CALIB_FORWARD_H
+#define CALIB_FORWARD_H
+
+#include "lib/config.h"
+#include "lib/state.h"
+
+/*
+ * Run member `m` of iteration `it` in its directory, enforcing the timeout
+ * on the model's whole process group, then check its output and record the
+ * attempt in the member's status file.  Returns 0 when the attempt was
+ * recorded (st->success tells how it ended) and -1 with *cause set when the
+ * member could not be run at all (nothing is recorded then).
+ */
+int	 forward_run(const struct experiment *, long it, long m,
+	    struct member_status *st, char **cause);
+
+#endif

@@ -1,0 +1,296 @@
+/* Atomic writes, directory helpers and bounded waits for late files. */
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/fsio.h"
+#include "lib/util.h"
+
+char *
+path_dir(const char *p)
+{
+	const char	*slash = strrchr(p, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == p)
+		return xstrdup("/");
+	return strndup(p, slash - p);
+}
+
+char *
+path_join(const char *a, const char *b)
+{
+	if (b[0] == '/' || a[0] == '\0')
+		return xstrdup(b);
+	if (a[strlen(a) - 1] == '/')
+		return xasprintf("%s%s", a, b);
+	return xasprintf("%s/%s", a, b);
+}
+
+char *
+path_abs(const char *p)
+{
+	char	 cwd[PATH_MAX], *dir, *real, *base, *out;
+
+	if (p[0] == '/')
+		return xstrdup(p);
+	dir = path_dir(p);
+	real = realpath(dir, NULL);
+	free(dir);
+	base = strrchr(p, '/') ? strrchr(p, '/') + 1 : (char *)p;
+	if (real != NULL) {
+		out = path_join(real, base);
+		free(real);
+		return out;
+	}
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return xstrdup(p);
+	return path_join(cwd, p);
+}
+
+static int
+fsync_dir(const char *path, char **cause)
+{
+	char	*dir = path_dir(path);
+	int	 fd, rc = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd == -1 || (fsync(fd) == -1 && errno != EINVAL))
+		rc = fail(cause, "%s: %s", dir, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	free(dir);
+	return rc;
+}
+
+int
+af_open(struct atomic_file *af, const char *path, char **cause)
+{
+	char	*dir = path_dir(path);
+	int	 fd;
+
+	memset(af, 0, sizeof *af);
+	af->path = xstrdup(path);
+	af->tmp = xasprintf("%s/.%s.tmpXXXXXX", dir,
+	    strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	free(dir);
+	fd = mkstemp(af->tmp);
+	if (fd == -1) {
+		fail(cause, "%s: cannot create: %s", path, strerror(errno));
+		free(af->path);
+		free(af->tmp);
+		memset(af, 0, sizeof *af);
+		return -1;
+	}
+	fchmod(fd, 0644);
+	af->fp = fdopen(fd, "w");
+	if (af->fp == NULL) {
+		close(fd);
+		unlink(af->tmp);
+		return fail(cause, "%s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+static void
+af_free(struct atomic_file *af)
+{
+	free(af->path);
+	free(af->tmp);
+	memset(af, 0, sizeof *af);
+}
+
+void
+af_abort(struct atomic_file *af)
+{
+	if (af->fp != NULL)
+		fclose(af->fp);
+	if (af->tmp != NULL)
+		unlink(af->tmp);
+	af_free(af);
+}
+
+int
+af_commit(struct atomic_file *af, char **cause)
+{
+	int	 err = 0;
+
+	if (fflush(af->fp) != 0 || ferror(af->fp))
+		err = errno ? errno : EIO;
+	else if (fsync(fileno(af->fp)) == -1)
+		err = errno;
+	if (fclose(af->fp) != 0 && err == 0)
+		err = errno;
+	af->fp = NULL;
+	if (err == 0 && rename(af->tmp, af->path) == -1)
+		err = errno;
+	if (err != 0) {
+		fail(cause, "%s: cannot write: %s", af->path, strerror(err));
+		af_abort(af);
+		return -1;
+	}
+	err = fsync_dir(af->path, cause);
+	af_free(af);
+	return err;
+}
+
+int
+write_file_atomic(const char *path, const void *buf, size_t len, char **cause)
+{
+	struct atomic_file	 af;
+
+	if (af_open(&af, path, cause) != 0)
+		return -1;
+	if (len && fwrite(buf, 1, len, af.fp) != len) {
+		af_abort(&af);
+		return fail(cause, "%s: cannot write: %s", path, strerror(errno));
+	}
+	return af_commit(&af, cause);
+}
+
+int
+sync_path(const char *path, char **cause)
+{
+	int	 fd = open(path, O_RDONLY), rc = 0;
+
+	if (fd == -1)
+		return fail(cause, "%s: %s", path, strerror(errno));
+	if (fsync(fd) == -1)
+		rc = fail(cause, "%s: fsync: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
+rename_durable(const char *from, const char *to, char **cause)
+{
+	if (rename(from, to) == -1)
+		return fail(cause, "%s: cannot rename to '%s': %s", from, to,
+		    strerror(errno));
+	return fsync_dir(to, cause);
+}
+
+int
+read_file(const char *path, char **bufp, size_t *lenp, char **cause)
+{
+	FILE	*fp = fopen(path, "rb");
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0, n;
+
+	if (fp == NULL)
+		return fail(cause, "%s: %s", path, strerror(errno));
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			buf = xreallocarray(buf, cap + 1, 1);
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		fclose(fp);
+		free(buf);
+		return fail(cause, "%s: read error", path);
+	}
+	fclose(fp);
+	buf[len] = '\0';
+	*bufp = buf;
+	if (lenp)
+		*lenp = len;
+	return 0;
+}
+
+int
+mkdirs(const char *path, char **cause)
+{
+	char	*p = xstrdup(path), *s;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0777) == -1 && errno != EEXIST) {
+			fail(cause, "%s: cannot create directory: %s", p,
+			    strerror(errno));
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, 0777) == -1 && errno != EEXIST) {
+		fail(cause, "%s: cannot create directory: %s", p, strerror(errno));
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+int
+remove_tree(const char *path, char **cause)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*sub;
+	struct stat	 st;
+	int		 rc = 0;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : fail(cause, "%s: %s", path,
+		    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) == -1 ?
+		    fail(cause, "%s: %s", path, strerror(errno)) : 0;
+	if ((d = opendir(path)) == NULL)
+		return fail(cause, "%s: %s", path, strerror(errno));
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = path_join(path, de->d_name);
+		rc = remove_tree(sub, cause);
+		free(sub);
+	}
+	closedir(d);
+	if (rc == 0 && rmdir(path) == -1)
+		rc = fail(cause, "%s: %s", path, strerror(errno));
+	return rc;
+}
+
+int
+is_dir(const char *p)
+{
+	struct stat	 st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+is_file(const char *p)
+{
+	struct stat	 st;
+
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int
+wait_file(const char *p, double seconds)
+{
+	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
+	double		 deadline = now() + seconds;
+
+	while (!is_file(p)) {
+		if (now() >= deadline)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return 1;
+}

@@ -1,0 +1,54 @@
+/*
+ * Files on disk.  Everything another process may read is written to a
+ * temporary name in the same directory, flushed, fsync'd and renamed into
+ * place, so readers see either nothing or the whole file.
+ */
+#ifndef CALIB_FSIO_H
+#define CALIB_FSIO_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+struct atomic_file {
+	char	*path;		/* final name */
+	char	*tmp;		/* temporary name in the same directory */
+	FILE	*fp;
+};
+
+/* Open a temporary file that af_commit will rename to path. */
+int	 af_open(struct atomic_file *, const char *path, char **cause);
+/* Flush, fsync, rename into place and fsync the directory; frees af. */
+int	 af_commit(struct atomic_file *, char **cause);
+/* Remove the temporary file and free af (safe after a failed commit). */
+void	 af_abort(struct atomic_file *);
+
+/* Write len bytes to path atomically. */
+int	 write_file_atomic(const char *path, const void *, size_t, char **cause);
+/* fsync a file already written and closed by other code, and its directory. */
+int	 sync_path(const char *path, char **cause);
+/* rename(2) then fsync the directory of `to`. */
+int	 rename_durable(const char *from, const char *to, char **cause);
+
+/* Read a whole file; the buffer is NUL-terminated and owned by the caller. */
+int	 read_file(const char *path, char **buf, size_t *len, char **cause);
+
+/* Create a directory and its parents (mode 0777 less umask). */
+int	 mkdirs(const char *path, char **cause);
+/* Remove a directory tree (used by init --force). */
+int	 remove_tree(const char *path, char **cause);
+
+int	 is_dir(const char *);
+int	 is_file(const char *);
+/*
+ * Like is_file, but on a miss keep looking for up to `seconds`: shared
+ * filesystems (NFS, Lustre, GPFS) can show a file late on another node.
+ */
+int	 wait_file(const char *, double seconds);
+
+/* dirname and join, returning new strings. */
+char	*path_dir(const char *);
+char	*path_join(const char *, const char *);
+/* Absolute form of path without resolving the last component's links. */
+char	*path_abs(const char *);
+
+#endif

@@ -1,0 +1,702 @@
+/* The output directory: HDF5 state files, member status, parameter files. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include "lib/fsio.h"
+#include "lib/paramfile.h"
+#include "lib/state.h"
+#include "lib/util.h"
+
+/* Seconds a reader waits for a file that a job on another node wrote. */
+#define FS_LAG	10.0
+
+int
+experiment_initialised(const struct experiment *e)
+{
+	char	*f = path_join(e->output_dir, "experiment.yaml");
+	int	 rc = is_file(f);
+
+	free(f);
+	return rc;
+}
+
+static int
+open_output_dir(const char *dir, struct experiment *e, char **cause)
+{
+	char	*frozen = path_join(dir, "experiment.yaml");
+	char	*srcf = path_join(dir, "source"), *src = NULL, *edir = NULL;
+	char	*abs = NULL, *nl;
+	int	 rc = -1;
+
+	if (!is_file(frozen)) {
+		fail(cause, "%s: not a calib output directory (no "
+		    "experiment.yaml); run 'calib init' first", dir);
+		goto out;
+	}
+	if (read_file(srcf, &src, NULL, cause) != 0)
+		goto out;
+	if ((nl = strchr(src, '\n')) != NULL)
+		*nl = '\0';
+	edir = path_dir(src);
+	abs = realpath(dir, NULL);
+	if (config_load(frozen, edir, abs ? abs : dir, e, cause) != 0)
+		goto out;
+	if (e->ptemplate != NULL) {
+		free(e->ptemplate);
+		e->ptemplate = path_join(e->output_dir, "parameter_template");
+	}
+	rc = 0;
+out:
+	free(frozen);
+	free(srcf);
+	free(src);
+	free(edir);
+	free(abs);
+	return rc;
+}
+
+int
+experiment_open(const char *arg, struct experiment *e, int *differs,
+    char **cause)
+{
+	char	*a = NULL, *b = NULL, *frozen, *outdir;
+	size_t	 la, lb;
+
+	if (differs)
+		*differs = 0;
+	if (is_dir(arg))
+		return open_output_dir(arg, e, cause);
+	if (config_load(arg, NULL, NULL, e, cause) != 0)
+		return -1;
+	if (!experiment_initialised(e))
+		return 0;
+	frozen = path_join(e->output_dir, "experiment.yaml");
+	if (differs && read_file(arg, &a, &la, NULL) == 0 &&
+	    read_file(frozen, &b, &lb, NULL) == 0)
+		*differs = la != lb || memcmp(a, b, la) != 0;
+	free(a);
+	free(b);
+	free(frozen);
+	outdir = xstrdup(e->output_dir);
+	experiment_release(e);
+	if (open_output_dir(outdir, e, cause) != 0) {
+		free(outdir);
+		return -1;
+	}
+	free(outdir);
+	return 0;
+}
+
+static int
+width(const struct experiment *e)
+{
+	int	 w = 3;
+	long	 n;
+
+	for (n = e->ensemble_size; n >= 1000; n /= 10)
+		w++;
+	return w;
+}
+
+char *
+iteration_dir(const struct experiment *e, long it)
+{
+	char	*name = xasprintf("iteration_%03ld", it), *p;
+
+	p = path_join(e->output_dir, name);
+	free(name);
+	return p;
+}
+
+char *
+iteration_file(const struct experiment *e, long it, const char *file)
+{
+	char	*d = iteration_dir(e, it), *p = path_join(d, file);
+
+	free(d);
+	return p;
+}
+
+char *
+member_dir(const struct experiment *e, long it, long m)
+{
+	char	*d = iteration_dir(e, it);
+	char	*p = xasprintf("%s/member_%0*ld", d, width(e), m);
+
+	free(d);
+	return p;
+}
+
+int
+iteration_exists(const struct experiment *e, long it)
+{
+	char	*f = iteration_file(e, it, "ensemble.h5");
+	int	 rc = is_file(f);
+
+	free(f);
+	return rc;
+}
+
+int
+iteration_closed(const struct experiment *e, long it)
+{
+	char	*f = iteration_file(e, it, "results.h5");
+	int	 rc = is_file(f);
+
+	free(f);
+	return rc;
+}
+
+long
+newest_iteration(const struct experiment *e)
+{
+	long	 it = -1;
+
+	while (it < e->iterations && iteration_exists(e, it + 1))
+		it++;
+	return it;
+}
+
+/* HDF5 helpers: files are created under a temporary name and renamed. */
+
+static hid_t
+h5_create(const char *tmp)
+{
+	hid_t	 fapl = H5Pcreate(H5P_FILE_ACCESS), f;
+
+	H5Pset_file_locking(fapl, 0, 1);
+	f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	H5Pclose(fapl);
+	return f;
+}
+
+static hid_t
+h5_open(const char *path)
+{
+	hid_t	 fapl = H5Pcreate(H5P_FILE_ACCESS), f;
+
+	H5Pset_file_locking(fapl, 0, 1);
+	H5E_BEGIN_TRY {
+		f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	} H5E_END_TRY;
+	H5Pclose(fapl);
+	return f;
+}
+
+static int
+h5_matrix(hid_t f, const char *name, const double *v, size_t rows, size_t cols)
+{
+	hsize_t	 dims[2] = { rows, cols };
+
+	return H5LTmake_dataset_double(f, name, cols ? 2 : 1, dims, v) < 0;
+}
+
+static int
+h5_attr(hid_t f, const char *name, double v)
+{
+	return H5LTset_attribute_double(f, "/", name, &v, 1) < 0;
+}
+
+static int
+h5_attr_long(hid_t f, const char *name, long v)
+{
+	return H5LTset_attribute_long(f, "/", name, &v, 1) < 0;
+}
+
+static int
+h5_finish(hid_t f, int err, const char *tmp, const char *path, char **cause)
+{
+	if (H5Fclose(f) < 0)
+		err = 1;
+	if (err) {
+		unlink(tmp);
+		return fail(cause, "%s: cannot write HDF5 file", path);
+	}
+	if (sync_path(tmp, cause) != 0 || rename_durable(tmp, path, cause) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+tmp_name(const char *path)
+{
+	char	*dir = path_dir(path), *p;
+
+	p = xasprintf("%s/.%s.tmp%ld", dir, strrchr(path, '/') + 1,
+	    (long)getpid());
+	free(dir);
+	return p;
+}
+
+static int
+h5_read(hid_t f, const char *name, double *out, size_t expect, const char *path,
+    char **cause)
+{
+	hsize_t		 dims[2] = { 0, 1 };
+	int		 rank;
+	size_t		 total;
+
+	if (H5LTget_dataset_ndims(f, name, &rank) < 0 || rank < 1 || rank > 2 ||
+	    H5LTget_dataset_info(f, name, dims, NULL, NULL) < 0)
+		return fail(cause, "%s: missing dataset '%s'", path, name);
+	total = dims[0] * (rank == 2 ? dims[1] : 1);
+	if (total != expect)
+		return fail(cause, "%s: dataset '%s' has %zu values, expected %zu",
+		    path, name, total, expect);
+	if (expect && H5LTread_dataset_double(f, name, out) < 0)
+		return fail(cause, "%s: cannot read '%s'", path, name);
+	return 0;
+}
+
+static int
+h5_get(hid_t f, const char *name, double *v)
+{
+	return H5LTget_attribute_double(f, "/", name, v) < 0;
+}
+
+static int
+h5_get_long(hid_t f, const char *name, long *v)
+{
+	return H5LTget_attribute_long(f, "/", name, v) < 0;
+}
+
+static int
+h5_names(hid_t f, const struct experiment *e)
+{
+	hid_t		 t, s, d;
+	hsize_t		 n = e->ncalib;
+	char		**names = xcalloc(e->ncalib, sizeof *names);
+	size_t		 i, j, k = 0;
+	int		 rc;
+
+	for (i = 0; i < e->nparams; i++)
+		if (!e->params[i].fixed)
+			for (j = 0; j < e->params[i].size; j++)
+				names[k++] = param_component_name(&e->params[i], j);
+	t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, H5T_VARIABLE);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	s = H5Screate_simple(1, &n, NULL);
+	d = H5Dcreate2(f, "parameter_names", t, s, H5P_DEFAULT, H5P_DEFAULT,
+	    H5P_DEFAULT);
+	rc = d < 0 || H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) < 0;
+	if (d >= 0)
+		H5Dclose(d);
+	H5Sclose(s);
+	H5Tclose(t);
+	for (i = 0; i < k; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int
+ensemble_write(const struct experiment *e, const struct ensemble *en,
+    char **cause)
+{
+	char		*path = iteration_file(e, en->iteration, "ensemble.h5");
+	char		*tmp = tmp_name(path);
+	hsize_t		 rl = gsl_rng_size(en->rng);
+	hid_t		 f;
+	int		 err, rc;
+
+	if ((f = h5_create(tmp)) < 0) {
+		rc = fail(cause, "%s: cannot create", tmp);
+		goto out;
+	}
+	err = h5_matrix(f, "unconstrained", en->u, en->n, en->p) ||
+	    h5_matrix(f, "constrained", en->theta, en->n, en->p) ||
+	    h5_names(f, e) ||
+	    H5LTmake_dataset(f, "rng_state", 1, &rl, H5T_NATIVE_UCHAR,
+	    gsl_rng_state(en->rng)) < 0 ||
+	    H5LTset_attribute_string(f, "rng_state", "type",
+	    gsl_rng_name(en->rng)) < 0 ||
+	    h5_attr_long(f, "iteration", en->iteration) ||
+	    h5_attr_long(f, "ensemble_size", en->n) ||
+	    h5_attr(f, "timestep", en->timestep) ||
+	    h5_attr(f, "time", en->time) ||
+	    H5LTset_attribute_string(f, "/", "method", e->method) < 0 ||
+	    H5LTset_attribute_string(f, "/", "calib_version", CALIB_VERSION) < 0;
+	rc = h5_finish(f, err, tmp, path, cause);
+out:
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+int
+ensemble_read(const struct experiment *e, long it, struct ensemble *en,
+    char **cause)
+{
+	char		*path = iteration_file(e, it, "ensemble.h5");
+	char		 type[64];
+	hsize_t		 rl = 0;
+	hid_t		 f;
+	long		 n;
+	int		 rc = -1;
+
+	memset(en, 0, sizeof *en);
+	if (!wait_file(path, FS_LAG)) {
+		fail(cause, "%s: iteration %ld does not exist", path, it);
+		free(path);
+		return -1;
+	}
+	if ((f = h5_open(path)) < 0) {
+		fail(cause, "%s: cannot open as HDF5", path);
+		free(path);
+		return -1;
+	}
+	en->iteration = it;
+	en->p = e->ncalib;
+	if (h5_get_long(f, "ensemble_size", &n) || h5_get(f, "timestep",
+	    &en->timestep) || h5_get(f, "time", &en->time)) {
+		fail(cause, "%s: missing attributes", path);
+		goto out;
+	}
+	en->n = n;
+	if ((long)en->n != e->ensemble_size) {
+		fail(cause, "%s: %zu members, the experiment says %ld", path,
+		    en->n, e->ensemble_size);
+		goto out;
+	}
+	en->u = xmallocarray(en->n * en->p, sizeof *en->u);
+	en->theta = xmallocarray(en->n * en->p, sizeof *en->theta);
+	if (h5_read(f, "unconstrained", en->u, en->n * en->p, path, cause) ||
+	    h5_read(f, "constrained", en->theta, en->n * en->p, path, cause))
+		goto out;
+	en->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (H5LTget_dataset_info(f, "rng_state", &rl, NULL, NULL) < 0 ||
+	    rl != gsl_rng_size(en->rng) ||
+	    H5LTget_attribute_string(f, "rng_state", "type", type) < 0 ||
+	    strcmp(type, gsl_rng_name(en->rng)) != 0 ||
+	    H5LTread_dataset(f, "rng_state", H5T_NATIVE_UCHAR,
+	    gsl_rng_state(en->rng)) < 0) {
+		fail(cause, "%s: missing or foreign random state", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	H5Fclose(f);
+	free(path);
+	if (rc != 0)
+		ensemble_release(en);
+	return rc;
+}
+
+void
+ensemble_release(struct ensemble *en)
+{
+	free(en->u);
+	free(en->theta);
+	if (en->rng)
+		gsl_rng_free(en->rng);
+	memset(en, 0, sizeof *en);
+}
+
+int
+results_write(const struct experiment *e, const struct results *r, char **cause)
+{
+	char		*path = iteration_file(e, r->iteration, "results.h5");
+	char		*tmp = tmp_name(path);
+	hsize_t		 n = r->n;
+	hid_t		 f;
+	int		 err, rc;
+
+	if ((f = h5_create(tmp)) < 0) {
+		rc = fail(cause, "%s: cannot create", tmp);
+		goto out;
+	}
+	err = h5_matrix(f, "G", r->g, r->n, r->d) ||
+	    H5LTmake_dataset_int(f, "success", 1, &n, r->ok) < 0 ||
+	    h5_matrix(f, "misfit", r->misfit, r->n, 0) ||
+	    h5_attr_long(f, "iteration", r->iteration) ||
+	    h5_attr(f, "timestep", r->timestep);
+	rc = h5_finish(f, err, tmp, path, cause);
+out:
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+int
+results_read(const struct experiment *e, long it, struct results *r,
+    char **cause)
+{
+	char		*path = iteration_file(e, it, "results.h5");
+	hsize_t		 dims[2];
+	hid_t		 f;
+	int		 rc = -1;
+
+	memset(r, 0, sizeof *r);
+	if ((f = h5_open(path)) < 0) {
+		fail(cause, "%s: cannot open as HDF5", path);
+		free(path);
+		return -1;
+	}
+	r->iteration = it;
+	if (H5LTget_dataset_info(f, "G", dims, NULL, NULL) < 0 ||
+	    h5_get(f, "timestep", &r->timestep)) {
+		fail(cause, "%s: missing dataset 'G'", path);
+		goto out;
+	}
+	r->n = dims[0];
+	r->d = dims[1];
+	r->g = xmallocarray(r->n * r->d, sizeof *r->g);
+	r->ok = xcalloc(r->n, sizeof *r->ok);
+	r->misfit = xmallocarray(r->n, sizeof *r->misfit);
+	if (h5_read(f, "G", r->g, r->n * r->d, path, cause) ||
+	    h5_read(f, "misfit", r->misfit, r->n, path, cause))
+		goto out;
+	if (H5LTread_dataset_int(f, "success", r->ok) < 0) {
+		fail(cause, "%s: missing dataset 'success'", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	H5Fclose(f);
+	free(path);
+	if (rc != 0)
+		results_release(r);
+	return rc;
+}
+
+void
+results_release(struct results *r)
+{
+	free(r->g);
+	free(r->ok);
+	free(r->misfit);
+	memset(r, 0, sizeof *r);
+}
+
+int
+observations_write(const struct experiment *e, const struct observations *o,
+    char **cause)
+{
+	char		*path = path_join(e->output_dir, "observations.h5");
+	char		*tmp = tmp_name(path);
+	hid_t		 f;
+	int		 err, rc;
+
+	if ((f = h5_create(tmp)) < 0) {
+		rc = fail(cause, "%s: cannot create", tmp);
+		goto out;
+	}
+	err = h5_matrix(f, "y", o->y, o->d, 0) ||
+	    (o->std ? h5_matrix(f, "noise_std", o->std, o->d, 0) :
+	    h5_matrix(f, "noise_covariance", o->cov, o->d, o->d));
+	rc = h5_finish(f, err, tmp, path, cause);
+out:
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+int
+observations_read(const struct experiment *e, struct observations *o,
+    char **cause)
+{
+	char		*path = path_join(e->output_dir, "observations.h5");
+	hsize_t		 dims[2];
+	hid_t		 f;
+	int		 rc = -1;
+
+	memset(o, 0, sizeof *o);
+	if ((f = h5_open(path)) < 0) {
+		fail(cause, "%s: cannot open as HDF5", path);
+		free(path);
+		return -1;
+	}
+	if (H5LTget_dataset_info(f, "y", dims, NULL, NULL) < 0) {
+		fail(cause, "%s: missing dataset 'y'", path);
+		goto out;
+	}
+	o->d = dims[0];
+	o->y = xmallocarray(o->d, sizeof *o->y);
+	if (h5_read(f, "y", o->y, o->d, path, cause))
+		goto out;
+	if (H5LTfind_dataset(f, "noise_std")) {
+		o->std = xmallocarray(o->d, sizeof *o->std);
+		rc = h5_read(f, "noise_std", o->std, o->d, path, cause);
+	} else {
+		o->cov = xmallocarray(o->d * o->d, sizeof *o->cov);
+		rc = h5_read(f, "noise_covariance", o->cov, o->d * o->d, path,
+		    cause);
+	}
+out:
+	H5Fclose(f);
+	free(path);
+	if (rc != 0)
+		observations_release(o);
+	return rc;
+}
+
+int
+observations_count(const struct experiment *e, size_t *d, char **cause)
+{
+	char		*path = path_join(e->output_dir, "observations.h5");
+	hsize_t		 dims[2];
+	hid_t		 f;
+	int		 rc = 0;
+
+	if (!wait_file(path, FS_LAG) || (f = h5_open(path)) < 0) {
+		fail(cause, "%s: cannot open as HDF5", path);
+		free(path);
+		return -1;
+	}
+	if (H5LTget_dataset_info(f, "y", dims, NULL, NULL) < 0)
+		rc = fail(cause, "%s: missing dataset 'y'", path);
+	*d = dims[0];
+	H5Fclose(f);
+	free(path);
+	return rc;
+}
+
+void
+observations_release(struct observations *o)
+{
+	free(o->y);
+	free(o->std);
+	free(o->cov);
+	memset(o, 0, sizeof *o);
+}
+
+/* Status files: "key=value" lines, readable by people and by the shell. */
+
+int
+status_write(const char *dir, const struct member_status *s, char **cause)
+{
+	char	*path = path_join(dir, "status"), *buf, t0[32], t1[32];
+	int	 rc;
+
+	fmt_time(t0, s->start);
+	fmt_time(t1, s->end);
+	buf = xasprintf("result=%s\nreason=%s\nexit_status=%d\nsignal=%d\n"
+	    "attempt=%d\nhost=%s\nstart=%s\nend=%s\nstart_epoch=%.3f\n"
+	    "end_epoch=%.3f\nelapsed=%.3f\n", s->success ? "success" : "failed",
+	    s->reason, s->exit_status, s->signal, s->attempt, s->host, t0, t1,
+	    s->start, s->end, s->end - s->start);
+	rc = write_file_atomic(path, buf, strlen(buf), cause);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+status_read(const char *dir, struct member_status *s, char **cause)
+{
+	char	*path = path_join(dir, "status"), *buf, *line, *save, *eq;
+
+	memset(s, 0, sizeof *s);
+	if (!is_file(path)) {
+		free(path);
+		return 0;
+	}
+	if (read_file(path, &buf, NULL, cause) != 0) {
+		free(path);
+		return -1;
+	}
+	for (line = strtok_r(buf, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq++ = '\0';
+		if (!strcmp(line, "result"))
+			s->success = !strcmp(eq, "success");
+		else if (!strcmp(line, "reason"))
+			snprintf(s->reason, sizeof s->reason, "%s", eq);
+		else if (!strcmp(line, "exit_status"))
+			s->exit_status = atoi(eq);
+		else if (!strcmp(line, "signal"))
+			s->signal = atoi(eq);
+		else if (!strcmp(line, "attempt"))
+			s->attempt = atoi(eq);
+		else if (!strcmp(line, "host"))
+			snprintf(s->host, sizeof s->host, "%s", eq);
+		else if (!strcmp(line, "start_epoch"))
+			s->start = atof(eq);
+		else if (!strcmp(line, "end_epoch"))
+			s->end = atof(eq);
+	}
+	free(buf);
+	free(path);
+	return 1;
+}
+
+int
+write_parameter_files(const struct experiment *e, const struct ensemble *en,
+    char **cause)
+{
+	char	*tmpl = NULL, *dir, *path, *text;
+	size_t	 m;
+	int	 rc = 0;
+
+	if (e->pformat == PF_TEMPLATE &&
+	    read_file(e->ptemplate, &tmpl, NULL, cause) != 0)
+		return -1;
+	for (m = 0; rc == 0 && m < en->n; m++) {
+		dir = member_dir(e, en->iteration, m + 1);
+		path = path_join(dir, e->pfile);
+		rc = mkdirs(dir, cause);
+		if (rc == 0)
+			rc = paramfile_render(e, en->theta + m * en->p,
+			    en->iteration, m + 1, tmpl, &text, cause);
+		if (rc == 0) {
+			rc = write_file_atomic(path, text, strlen(text), cause);
+			free(text);
+		}
+		free(path);
+		free(dir);
+	}
+	free(tmpl);
+	return rc;
+}
+
+int
+read_member_output(const struct experiment *e, long it, long m, size_t d,
+    double **g, char **cause)
+{
+	char		*dir = member_dir(e, it, m);
+	struct vsource	 src;
+	size_t		 n = 0, i;
+	int		 rc = -1;
+
+	vsource_copy(&src, &e->output);
+	free(src.path);
+	src.path = path_join(dir, e->output.path);
+	if (!wait_file(src.path, 0)) {
+		fail(cause, "output '%s' was not written", src.path);
+		goto out;
+	}
+	if (vec_read(&src, g, &n, cause) != 0)
+		goto out;
+	if (n != d) {
+		fail(cause, "output '%s' has %zu values, expected %zu (the "
+		    "number of observations)", src.path, n, d);
+		goto bad;
+	}
+	for (i = 0; i < n; i++)
+		if (!isfinite((*g)[i])) {
+			fail(cause, "output '%s' value %zu is %s", src.path, i + 1,
+			    isnan((*g)[i]) ? "NaN" : "infinite");
+			goto bad;
+		}
+	rc = 0;
+	goto out;
+bad:
+	free(*g);
+	*g = NULL;
+out:
+	vsource_release(&src);
+	free(dir);
+	return rc;
+}

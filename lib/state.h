@@ -1,0 +1,118 @@
+/*
+ * The output directory (calib-state(5)):
+ *
+ *   experiment.yaml       frozen copy of the experiment file
+ *   source                absolute path of the experiment file init read
+ *   parameter_template    frozen copy of the template, when one is used
+ *   observations.h5       observations and noise, frozen at init
+ *   iteration_NNN/ensemble.h5   the iteration's ensemble, written when the
+ *                         iteration is created (by init or by the update
+ *                         before it); its presence makes the iteration exist
+ *   iteration_NNN/results.h5    outputs, member status and misfits, written
+ *                         when the update closes the iteration
+ *   iteration_NNN/member_MMM/   parameter file, model output, status, log
+ *
+ * Every file is written once under a temporary name and renamed into place.
+ */
+#ifndef CALIB_STATE_H
+#define CALIB_STATE_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+
+#include "lib/config.h"
+
+struct ensemble {
+	long		 iteration;
+	size_t		 n;		/* members */
+	size_t		 p;		/* calibrated components */
+	double		*u;		/* n x p, unconstrained, row per member */
+	double		*theta;		/* n x p, constrained */
+	double		 timestep;	/* of the update that made it; 0 at 0 */
+	double		 time;		/* sum of timesteps so far */
+	gsl_rng		*rng;		/* state the next update draws from */
+};
+
+struct results {
+	long		 iteration;
+	size_t		 n, d;
+	double		*g;		/* n x d; NaN rows for failed members */
+	int		*ok;		/* 1 when the member succeeded */
+	double		*misfit;	/* per member; NaN when failed */
+	double		 timestep;	/* of the update that follows; 0 if none */
+};
+
+struct observations {
+	size_t		 d;
+	double		*y;
+	double		*std;		/* d, for diagonal noise; else NULL */
+	double		*cov;		/* d x d, for full noise; else NULL */
+};
+
+/* How `calib exec` records one attempt of a member. */
+struct member_status {
+	int		 success;
+	int		 exit_status;	/* -1 when killed by a signal */
+	int		 signal;	/* 0 when it exited */
+	int		 attempt;
+	double		 start, end;
+	char		 host[256];
+	char		 reason[512];
+};
+
+/*
+ * Open an experiment from a YAML file or from the output directory that
+ * init made.  When the output directory exists, its frozen copy is what is
+ * loaded; *differs (when not NULL) is set when the YAML file given no
+ * longer matches it.  Returns 0, or -1 with *cause set (invalid experiment).
+ */
+int	 experiment_open(const char *arg, struct experiment *, int *differs,
+	    char **cause);
+/* Whether init has published the output directory of e. */
+int	 experiment_initialised(const struct experiment *);
+
+char	*iteration_dir(const struct experiment *, long it);
+char	*member_dir(const struct experiment *, long it, long member);
+char	*iteration_file(const struct experiment *, long it, const char *name);
+
+/* The highest N with iteration_N/ensemble.h5 (-1 when none). */
+long	 newest_iteration(const struct experiment *);
+int	 iteration_exists(const struct experiment *, long it);
+int	 iteration_closed(const struct experiment *, long it);
+
+int	 ensemble_write(const struct experiment *, const struct ensemble *,
+	    char **cause);
+int	 ensemble_read(const struct experiment *, long it, struct ensemble *,
+	    char **cause);
+void	 ensemble_release(struct ensemble *);
+
+int	 results_write(const struct experiment *, const struct results *,
+	    char **cause);
+int	 results_read(const struct experiment *, long it, struct results *,
+	    char **cause);
+void	 results_release(struct results *);
+
+int	 observations_write(const struct experiment *, const struct observations *,
+	    char **cause);
+int	 observations_read(const struct experiment *, struct observations *,
+	    char **cause);
+/* The number of observations, without reading the noise. */
+int	 observations_count(const struct experiment *, size_t *d, char **cause);
+void	 observations_release(struct observations *);
+
+/* member_MMM/status: returns 1 when read, 0 when absent, -1 on error. */
+int	 status_read(const char *dir, struct member_status *, char **cause);
+int	 status_write(const char *dir, const struct member_status *, char **cause);
+
+/*
+ * Write every member's parameter file for ensemble `en` (the iteration's
+ * directories are created as needed).
+ */
+int	 write_parameter_files(const struct experiment *, const struct ensemble *,
+	    char **cause);
+
+/* Read and check one member's output: length d, all finite. */
+int	 read_member_output(const struct experiment *, long it, long member,
+	    size_t d, double **g, char **cause);
+
+#endif

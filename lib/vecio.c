@@ -1,0 +1,398 @@
+/*
+ * Reading vectors of doubles.  The .npy header parser is written here by
+ * hand: Debian packages no C reader for NumPy's format, and the format is a
+ * short fixed header (a magic string, a version, and a Python dict literal).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hdf5.h>
+
+#include "lib/fsio.h"
+#include "lib/util.h"
+#include "lib/vecio.h"
+
+static int
+ends_with(const char *s, const char *suf)
+{
+	size_t	 a = strlen(s), b = strlen(suf);
+
+	return a >= b && !strcasecmp(s + a - b, suf);
+}
+
+enum vformat
+vformat_of(const char *path)
+{
+	if (ends_with(path, ".h5") || ends_with(path, ".hdf5") ||
+	    ends_with(path, ".he5") || ends_with(path, ".nc"))
+		return VF_HDF5;
+	if (ends_with(path, ".npy"))
+		return VF_NPY;
+	if (ends_with(path, ".f64") || ends_with(path, ".bin"))
+		return VF_F64;
+	return VF_TEXT;
+}
+
+const char *
+vformat_name(enum vformat f)
+{
+	static const char *const names[] = { "text", "hdf5", "npy", "f64",
+	    "inline" };
+
+	return names[f];
+}
+
+void
+vsource_release(struct vsource *s)
+{
+	free(s->path);
+	free(s->dataset);
+	free(s->values);
+	memset(s, 0, sizeof *s);
+}
+
+void
+vsource_copy(struct vsource *d, const struct vsource *s)
+{
+	*d = *s;
+	d->path = s->path ? xstrdup(s->path) : NULL;
+	d->dataset = s->dataset ? xstrdup(s->dataset) : NULL;
+	if (s->values) {
+		d->values = xmallocarray(s->n, sizeof *d->values);
+		memcpy(d->values, s->values, s->n * sizeof *d->values);
+	}
+}
+
+static int
+read_text(const char *path, double **out, size_t *n, char **cause)
+{
+	char	*buf, *p, *end;
+	size_t	 len, cap = 0, k = 0, line = 1;
+	char	*bol;
+	double	*v = NULL;
+
+	if (read_file(path, &buf, &len, cause) != 0)
+		return -1;
+	if (strlen(buf) != len) {
+		free(buf);
+		return fail(cause, "%s: not a text file (NUL byte)", path);
+	}
+	for (p = bol = buf; *p;) {
+		if (*p == '\n') {
+			line++;
+			bol = ++p;
+			continue;
+		}
+		if (isspace((unsigned char)*p) || *p == ',' || *p == ';') {
+			p++;
+			continue;
+		}
+		if (*p == '#') {
+			while (*p && *p != '\n')
+				p++;
+			continue;
+		}
+		errno = 0;
+		if (k == cap) {
+			cap = cap ? cap * 2 : 1024;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		v[k] = strtod(p, &end);
+		if (end == p || (*end && !isspace((unsigned char)*end) &&
+		    *end != ',' && *end != ';' && *end != '#')) {
+			size_t tl = strcspn(p, " \t\r\n,;#");
+
+			fail(cause, "%s:%zu:%zu: not a number: '%.*s'", path, line,
+			    (size_t)(p - bol) + 1, (int)(tl > 40 ? 40 : tl), p);
+			free(v);
+			free(buf);
+			return -1;
+		}
+		k++;
+		p = end;
+	}
+	free(buf);
+	*out = v ? v : xmalloc(sizeof *v);
+	*n = k;
+	return 0;
+}
+
+static hid_t
+h5_open_ro(const char *path)
+{
+	hid_t	 fapl = H5Pcreate(H5P_FILE_ACCESS), f;
+
+	/* Locking fails on some shared filesystems; calib's files are
+	 * published by rename and never change, so it is not needed. */
+	H5Pset_file_locking(fapl, 0, 1);
+	f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	H5Pclose(fapl);
+	return f;
+}
+
+int
+mat_read_h5(const char *path, const char *dataset, double **out, size_t *rows,
+    size_t *cols, char **cause)
+{
+	hid_t		 f, d = -1, sp = -1;
+	hsize_t		 dims[H5S_MAX_RANK];
+	int		 rank, i, rc = -1;
+	size_t		 total = 1;
+	double		*v;
+
+	H5E_BEGIN_TRY {
+		f = h5_open_ro(path);
+		if (f >= 0)
+			d = H5Dopen2(f, dataset, H5P_DEFAULT);
+	} H5E_END_TRY;
+	if (f < 0)
+		return fail(cause, "%s: cannot open as HDF5", path);
+	if (d < 0) {
+		H5Fclose(f);
+		return fail(cause, "%s: no dataset '%s'", path, dataset);
+	}
+	sp = H5Dget_space(d);
+	rank = H5Sget_simple_extent_dims(sp, dims, NULL);
+	for (i = 0; i < rank; i++)
+		total *= dims[i];
+	v = xmallocarray(total ? total : 1, sizeof *v);
+	if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+		free(v);
+		fail(cause, "%s: dataset '%s' cannot be read as numbers", path,
+		    dataset);
+		goto out;
+	}
+	*out = v;
+	if (rows && cols) {
+		if (rank != 2) {
+			free(v);
+			fail(cause, "%s: dataset '%s' has rank %d, expected a "
+			    "matrix", path, dataset, rank);
+			goto out;
+		}
+		*rows = dims[0];
+		*cols = dims[1];
+	} else if (rows)
+		*rows = total;
+	rc = 0;
+out:
+	H5Sclose(sp);
+	H5Dclose(d);
+	H5Fclose(f);
+	return rc;
+}
+
+static uint64_t
+le64(const unsigned char *b)
+{
+	uint64_t	 x = 0;
+	int		 i;
+
+	for (i = 7; i >= 0; i--)
+		x = x << 8 | b[i];
+	return x;
+}
+
+static uint32_t
+le32(const unsigned char *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	    (uint32_t)b[3] << 24;
+}
+
+static double
+bits_f64(uint64_t u)
+{
+	double	 d;
+
+	memcpy(&d, &u, sizeof d);
+	return d;
+}
+
+static double
+bits_f32(uint32_t u)
+{
+	float	 f;
+
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+static int
+read_f64(const char *path, double **out, size_t *n, char **cause)
+{
+	char	*buf;
+	size_t	 len, i;
+	double	*v;
+
+	if (read_file(path, &buf, &len, cause) != 0)
+		return -1;
+	if (len % 8 != 0) {
+		free(buf);
+		return fail(cause, "%s: size %zu is not a multiple of 8 (raw "
+		    "little-endian float64)", path, len);
+	}
+	v = xmallocarray(len / 8 ? len / 8 : 1, sizeof *v);
+	for (i = 0; i < len / 8; i++)
+		v[i] = bits_f64(le64((unsigned char *)buf + 8 * i));
+	free(buf);
+	*out = v;
+	*n = len / 8;
+	return 0;
+}
+
+/* Find 'key': in the header dict and return a pointer past the colon. */
+static const char *
+npy_field(const char *h, const char *key)
+{
+	char		 pat[32];
+	const char	*p;
+
+	snprintf(pat, sizeof pat, "'%s'", key);
+	if ((p = strstr(h, pat)) == NULL)
+		return NULL;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	if (*p != ':')
+		return NULL;
+	p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+static int
+read_npy(const char *path, double **out, size_t *n, char **cause)
+{
+	char		*buf, *hdr;
+	const unsigned char *u;
+	const char	*p, *descr;
+	size_t		 len, hlen, off, total = 1, dims[32], ndim = 0, i, j, esz;
+	int		 fortran, big = 0, isf;
+	double		*v;
+
+	if (read_file(path, &buf, &len, cause) != 0)
+		return -1;
+	u = (unsigned char *)buf;
+	if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) {
+		free(buf);
+		return fail(cause, "%s: not a .npy file", path);
+	}
+	if (u[6] == 1) {
+		hlen = u[8] | u[9] << 8;
+		off = 10;
+	} else if (len >= 12) {
+		hlen = le32(u + 8);
+		off = 12;
+	} else {
+		free(buf);
+		return fail(cause, "%s: truncated .npy header", path);
+	}
+	if (off + hlen > len) {
+		free(buf);
+		return fail(cause, "%s: truncated .npy header", path);
+	}
+	hdr = strndup(buf + off, hlen);
+	off += hlen;
+	descr = npy_field(hdr, "descr");
+	p = npy_field(hdr, "fortran_order");
+	fortran = p && !strncmp(p, "True", 4);
+	if (descr == NULL || p == NULL || (p = npy_field(hdr, "shape")) == NULL ||
+	    *p != '(')
+		goto bad;
+	for (p++; *p && *p != ')';) {
+		char *end;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == ')')
+			break;
+		if (ndim == 32)
+			goto bad;
+		dims[ndim] = strtoul(p, &end, 10);
+		if (end == p)
+			goto bad;
+		total *= dims[ndim++];
+		p = end;
+	}
+	if (!strncmp(descr, "'<f8'", 5) || !strncmp(descr, "'>f8'", 5))
+		esz = 8, isf = 1;
+	else if (!strncmp(descr, "'<f4'", 5) || !strncmp(descr, "'>f4'", 5))
+		esz = 4, isf = 0;
+	else {
+		free(hdr);
+		free(buf);
+		return fail(cause, "%s: dtype %.6s is not supported (use float64 "
+		    "or float32)", path, descr);
+	}
+	big = descr[1] == '>';
+	if (len - off != total * esz) {
+		free(hdr);
+		free(buf);
+		return fail(cause, "%s: has %zu data bytes, shape says %zu", path,
+		    len - off, total * esz);
+	}
+	v = xmallocarray(total ? total : 1, sizeof *v);
+	for (i = 0; i < total; i++) {
+		unsigned char	 b[8];
+		size_t		 src = i;
+
+		if (fortran && ndim > 1) {
+			/* C-order index i -> position in Fortran storage. */
+			size_t rem = i, stride = 1, c[32];
+
+			for (j = ndim; j-- > 0;) {
+				c[j] = rem % dims[j];
+				rem /= dims[j];
+			}
+			src = 0;
+			for (j = 0; j < ndim; j++) {
+				src += c[j] * stride;
+				stride *= dims[j];
+			}
+		}
+		memcpy(b, buf + off + src * esz, esz);
+		if (big)
+			for (j = 0; j < esz / 2; j++) {
+				unsigned char t = b[j];
+
+				b[j] = b[esz - 1 - j];
+				b[esz - 1 - j] = t;
+			}
+		v[i] = isf ? bits_f64(le64(b)) : bits_f32(le32(b));
+	}
+	free(hdr);
+	free(buf);
+	*out = v;
+	*n = total;
+	return 0;
+bad:
+	free(hdr);
+	free(buf);
+	return fail(cause, "%s: malformed .npy header", path);
+}
+
+int
+vec_read(const struct vsource *s, double **out, size_t *n, char **cause)
+{
+	switch (s->format) {
+	case VF_INLINE:
+		*out = xmallocarray(s->n, sizeof **out);
+		memcpy(*out, s->values, s->n * sizeof **out);
+		*n = s->n;
+		return 0;
+	case VF_TEXT:
+		return read_text(s->path, out, n, cause);
+	case VF_HDF5:
+		return mat_read_h5(s->path, s->dataset, out, n, NULL, cause);
+	case VF_NPY:
+		return read_npy(s->path, out, n, cause);
+	case VF_F64:
+		return read_f64(s->path, out, n, cause);
+	}
+	return fail(cause, "unknown format");
+}

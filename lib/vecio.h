@@ -1,0 +1,37 @@
+/*
+ * Vectors of doubles in files: observations, noise and model outputs.  Text
+ * (.txt, .csv: numbers separated by white space or commas, # comments), HDF5
+ * datasets, NumPy .npy and raw little-endian float64 (.f64).
+ */
+#ifndef CALIB_VECIO_H
+#define CALIB_VECIO_H
+
+#include <stddef.h>
+
+enum vformat { VF_TEXT, VF_HDF5, VF_NPY, VF_F64, VF_INLINE };
+
+struct vsource {
+	enum vformat	 format;
+	char		*path;		/* absolute, or relative to a member dir */
+	char		*dataset;	/* HDF5 only */
+	double		*values;	/* VF_INLINE only */
+	size_t		 n;		/* VF_INLINE only */
+};
+
+/* The format a file name implies by its extension (VF_TEXT by default). */
+enum vformat	 vformat_of(const char *path);
+const char	*vformat_name(enum vformat);
+
+/*
+ * Read every number of the source into a new array (flattened in C order).
+ * Errors name the file and, for text, the line and column.
+ */
+int	 vec_read(const struct vsource *, double **out, size_t *n, char **cause);
+/* Same for a 2-D HDF5 dataset: rows and columns. */
+int	 mat_read_h5(const char *path, const char *dataset, double **out,
+	    size_t *rows, size_t *cols, char **cause);
+
+void	 vsource_release(struct vsource *);
+void	 vsource_copy(struct vsource *dst, const struct vsource *src);
+
+#endif
