@@ -810,10 +810,18 @@ config_load(const char *path, const char *dir, const char *output_dir,
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
 	if (!yaml_parser_load(&parser, &y.doc)) {
-		fail(cause, "%s:%zu:%zu: %s%s%s", path,
-		    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-		    parser.problem ? parser.problem : "invalid YAML",
-		    parser.context ? " " : "", parser.context ? parser.context : "");
+		/* The context mark is where the faulty construct starts. */
+		if (parser.context != NULL)
+			fail(cause, "%s:%zu:%zu: %s %s (noticed at %zu:%zu)", path,
+			    parser.context_mark.line + 1,
+			    parser.context_mark.column + 1, parser.problem,
+			    parser.context, parser.problem_mark.line + 1,
+			    parser.problem_mark.column + 1);
+		else
+			fail(cause, "%s:%zu:%zu: %s", path,
+			    parser.problem_mark.line + 1,
+			    parser.problem_mark.column + 1,
+			    parser.problem ? parser.problem : "invalid YAML");
 		yaml_parser_delete(&parser);
 		fclose(fp);
 		return -1;

@@ -1,0 +1,91 @@
+# A tiny TAP library for calib's CLI tests.  Each test script sources it,
+# makes its files under $TRASH, and ends with done_testing.
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+CALIB="$TOP/calib"
+TRASH="$TOP/test/trash/$(basename "$0" .sh)"
+rm -rf "$TRASH"
+mkdir -p "$TRASH"
+cd "$TRASH" || exit 1
+tap_n=0
+tap_failed=0
+
+# ok STATUS DESCRIPTION: STATUS 0 passes.
+ok() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	_d=$1
+	shift
+	if "$@"; then ok 0 "$_d"; else ok 1 "$_d"; fi
+}
+
+# try COMMAND...: run it, keeping its status in $rc and output in out, err.
+try() {
+	"$@" >out 2>err </dev/null
+	rc=$?
+}
+
+# expect_rc N DESCRIPTION: the last try exited N.
+expect_rc() {
+	if [ "$rc" -eq "$1" ]; then
+		ok 0 "$2"
+	else
+		ok 1 "$2 (exit $rc, expected $1)"
+		sed 's/^/# /' err
+	fi
+}
+
+# has FILE TEXT: FILE contains TEXT literally.
+has() {
+	grep -qF -- "$2" "$1" || { echo "# '$2' not in $1:"; sed 's/^/#   /' "$1"; return 1; }
+}
+
+# poll SECONDS COMMAND...: retry COMMAND until it succeeds or time runs out.
+poll() {
+	_end=$(($(date +%s) + $1))
+	shift
+	while ! "$@"; do
+		[ "$(date +%s)" -ge "$_end" ] && return 1
+		sleep 0.05
+	done
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+# make_experiment DIR [EXTRA YAML]: a small experiment whose model is
+# test/model.sh; the file DIR/mode tells the model how to behave.
+make_experiment() {
+	mkdir -p "$1"
+	printf '1\n2\n3\n' >"$1/obs.txt"
+	cat >"$1/calib.yaml" <<YAML
+name: tiny
+ensemble_size: ${SIZE:-4}
+iterations: ${ITERATIONS:-2}
+seed: 7
+parameters:
+  a:
+    prior: {normal: {mean: 0, std: 1}}
+  b:
+    prior: {constrained_gaussian: {mean: 2, std: 0.5, lower: 0, upper: .inf}}
+observations:
+  values: obs.txt
+  noise: {std: 0.5}
+forward_model:
+  command: ["/bin/sh", "$TOP/test/model.sh", "{parameters}", "{output}"]
+  parameter_file: {name: p.env, format: env}
+  output: {file: out.txt}
+  timeout: ${TIMEOUT:-1m}
+$2
+YAML
+}

@@ -1,0 +1,31 @@
+#!/bin/sh
+# The forward model of calib's CLI tests: g = (a, a + b, b) from an env
+# parameter file.  $CALIB_EXPERIMENT_DIR/mode picks a misbehaviour for the
+# members it names ("fail 2 3", "sleep 1", "nan", "short", "nooutput",
+# "hang", "block FILE 2 3").
+. "$1"
+out=$2
+mode=$(cat "$CALIB_EXPERIMENT_DIR/mode" 2>/dev/null)
+env | grep '^CALIB_' | sort >calib.env
+set -- $mode
+what=$1
+[ $# -gt 0 ] && shift
+if [ "$what" = block ]; then
+	file=$1
+	shift
+fi
+hit=0
+[ $# -eq 0 ] && hit=1
+for m in "$@"; do [ "$m" = "$CALIB_MEMBER" ] && hit=1; done
+if [ "$hit" = 1 ]; then
+	case $what in
+	fail) echo "failing on purpose" >&2; exit 3 ;;
+	nan) printf 'nan\n1\n2\n' >"$out"; exit 0 ;;
+	short) printf '1\n2\n' >"$out"; exit 0 ;;
+	nooutput) exit 0 ;;
+	hang) sleep 1000 & echo $! >child.pid; wait; exit 0 ;;
+	kill) kill -9 $$ ;;
+	block) while [ ! -e "$file" ]; do sleep 0.05; done ;;
+	esac
+fi
+awk -v a="$a" -v b="$b" 'BEGIN { printf "%.17g\n%.17g\n%.17g\n", a, a + b, b }' >"$out"
