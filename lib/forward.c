@@ -128,16 +128,15 @@ forward_run(const struct experiment *e, long it, long m,
 		    e->ensemble_size);
 		goto out;
 	}
-	if (!iteration_exists(e, it) && !wait_file(dir, 0)) {
+	if (!iteration_exists(e, it)) {
 		char *f = iteration_file(e, it, "ensemble.h5");
+		int found = wait_file(f, fs_lag());
 
-		/* Allow for a shared filesystem showing the file late. */
-		if (!wait_file(f, 10.0)) {
+		free(f);
+		if (!found) {
 			fail(cause, "iteration %ld does not exist", it);
-			free(f);
 			goto out;
 		}
-		free(f);
 	}
 	if (iteration_closed(e, it)) {
 		fail(cause, "iteration %ld is closed (results.h5 exists); its "

@@ -294,3 +294,16 @@ wait_file(const char *p, double seconds)
 	}
 	return 1;
 }
+
+double
+fs_lag(void)
+{
+	const char	*s = getenv("CALIB_FS_LAG");
+	char		*end;
+	double		 v;
+
+	if (s == NULL || *s == '\0')
+		return 10.0;
+	v = strtod(s, &end);
+	return *end == '\0' && v >= 0 ? v : 10.0;
+}

@@ -44,6 +44,8 @@ int	 is_file(const char *);
  * filesystems (NFS, Lustre, GPFS) can show a file late on another node.
  */
 int	 wait_file(const char *, double seconds);
+/* How long to wait for such files: $CALIB_FS_LAG seconds, default 10. */
+double	 fs_lag(void);
 
 /* dirname and join, returning new strings. */
 char	*path_dir(const char *);

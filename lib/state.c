@@ -14,9 +14,6 @@
 #include "lib/state.h"
 #include "lib/util.h"
 
-/* Seconds a reader waits for a file that a job on another node wrote. */
-#define FS_LAG	10.0
-
 int
 experiment_initialised(const struct experiment *e)
 {
@@ -345,7 +342,7 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 	int		 rc = -1;
 
 	memset(en, 0, sizeof *en);
-	if (!wait_file(path, FS_LAG)) {
+	if (!wait_file(path, fs_lag())) {
 		fail(cause, "%s: iteration %ld does not exist", path, it);
 		free(path);
 		return -1;
@@ -548,7 +545,7 @@ observations_count(const struct experiment *e, size_t *d, char **cause)
 	hid_t		 f;
 	int		 rc = 0;
 
-	if (!wait_file(path, FS_LAG) || (f = h5_open(path)) < 0) {
+	if (!wait_file(path, fs_lag()) || (f = h5_open(path)) < 0) {
 		fail(cause, "%s: cannot open as HDF5", path);
 		free(path);
 		return -1;

@@ -1,0 +1,104 @@
+#!/bin/sh
+# calib exec: running one member, the status it records, and every way a
+# member can fail.
+. "$(dirname "$0")/lib.sh"
+
+TIMEOUT=3s make_experiment ex
+"$CALIB" init ex/calib.yaml >/dev/null || exit 1
+m1=ex/output/iteration_000/member_001
+
+try "$CALIB" exec -i 0 -m 1 ex/calib.yaml
+expect_rc 0 "a member that succeeds exits 0"
+check "status says success" has $m1/status "result=success"
+check "status records attempt 1" has $m1/status "attempt=1"
+check "status records the host" has $m1/status "host=$(hostname)"
+check "the model ran in the member directory" test -f $m1/calib.env
+check "CALIB_ITERATION is set" has $m1/calib.env "CALIB_ITERATION=0"
+check "CALIB_MEMBER is set" has $m1/calib.env "CALIB_MEMBER=1"
+check "CALIB_MEMBER_DIR is set" has $m1/calib.env "CALIB_MEMBER_DIR=$TRASH/$m1"
+check "CALIB_PARAMETERS is set" has $m1/calib.env "CALIB_PARAMETERS=$TRASH/$m1/p.env"
+check "CALIB_OUTPUT is set" has $m1/calib.env "CALIB_OUTPUT=$TRASH/$m1/out.txt"
+check "the log has a header per attempt" has $m1/model.log "attempt 1"
+
+try "$CALIB" exec -i 0 -m 1 ex/output
+check "the output directory works as operand; attempt 2" has $m1/status "attempt=2"
+
+m2=ex/output/iteration_000/member_002
+echo "fail 2" >ex/mode
+try "$CALIB" exec -i 0 -m 2 ex/calib.yaml
+expect_rc 1 "a failing model makes exec exit 1"
+check "status says failed" has $m2/status "result=failed"
+check "status has the exit status" has $m2/status "exit_status=3"
+check "the reason names it" has $m2/status "reason=exit status 3"
+check "the model's stderr is in model.log" has $m2/model.log "failing on purpose"
+check "exec says why on stderr" has err "iteration 0 member 2 failed: exit status 3"
+
+echo "nan" >ex/mode
+try "$CALIB" exec -i 0 -m 2 ex/calib.yaml
+expect_rc 1 "NaN in the output is a failure"
+check "the reason names the value" has $m2/status "value 1 is NaN"
+
+echo "short" >ex/mode
+try "$CALIB" exec -i 0 -m 2 ex/calib.yaml
+expect_rc 1 "an output of the wrong length is a failure"
+check "the reason gives both lengths" has $m2/status "has 2 values, expected 3"
+
+echo "nooutput" >ex/mode
+try "$CALIB" exec -i 0 -m 2 ex/calib.yaml
+expect_rc 1 "a missing output is a failure even with exit 0"
+check "the reason says so" has $m2/status "was not written"
+
+echo "kill" >ex/mode
+try "$CALIB" exec -i 0 -m 2 ex/calib.yaml
+expect_rc 1 "a model killed by a signal is a failure"
+check "status records the signal" has $m2/status "signal=9"
+
+echo "hang" >ex/mode
+try "$CALIB" exec -i 0 -m 2 ex/calib.yaml
+expect_rc 1 "a model past its timeout is a failure"
+check "the reason says timeout" has $m2/status "reason=timeout after 3 s"
+pid=$(cat $m2/child.pid)
+check "the model's whole process group was killed" poll 5 sh -c "! kill -0 $pid 2>/dev/null"
+check "the attempt count went on" has $m2/status "attempt=6"
+
+# SIGTERM to exec (a batch system cancelling the job) stops the model.
+echo "hang" >ex/mode
+rm -f $m2/child.pid
+"$CALIB" exec -i 0 -m 2 ex/calib.yaml >/dev/null 2>&1 &
+exec_pid=$!
+poll 10 test -s $m2/child.pid
+check "a running member's status says running" has $m2/status "reason=running"
+kill -TERM $exec_pid
+wait $exec_pid
+rc=$?
+ok $((rc != 1)) "exec interrupted by SIGTERM exits 1"
+check "the reason says interrupted" has $m2/status "reason=interrupted by Terminated"
+pid=$(cat $m2/child.pid)
+check "the model's process group is gone" poll 5 sh -c "! kill -0 $pid 2>/dev/null"
+
+rm -f ex/mode
+try "$CALIB" exec -i 0 -m 9 ex/calib.yaml
+expect_rc 1 "a member out of range is refused"
+check "saying the range" has err "member 9 is out of range 1..4"
+CALIB_FS_LAG=0 try "$CALIB" exec -i 5 -m 1 ex/calib.yaml
+expect_rc 1 "an iteration that does not exist is refused"
+try "$CALIB" exec -m 1 ex/calib.yaml
+expect_rc 2 "exec without -i is a usage error"
+try "$CALIB" exec -i x -m 1 ex/calib.yaml
+expect_rc 2 "a non-numeric iteration is a usage error"
+
+# The command gets its placeholders as separate arguments, never a shell.
+make_experiment argv
+cat >argv/show.sh <<'SH'
+printf '%s\n' "$@" >args.txt
+printf '1\n2\n3\n' >"$CALIB_OUTPUT"
+SH
+sed -i 's|command: .*|command: ["/bin/sh", "{experiment_dir}/show.sh", "{iteration}-{member}", "$(touch pwned)", "{member_dir}"]|' argv/calib.yaml
+"$CALIB" init argv/calib.yaml >/dev/null
+try "$CALIB" exec -i 0 -m 3 argv/calib.yaml
+expect_rc 0 "a command with placeholders runs"
+check "placeholders are expanded inside arguments" has argv/output/iteration_000/member_003/args.txt "0-3"
+check "shell syntax is passed through untouched" has argv/output/iteration_000/member_003/args.txt '$(touch pwned)'
+check "and never run" test ! -e argv/output/iteration_000/member_003/pwned
+
+done_testing
