@@ -38,11 +38,11 @@ yerr(struct yctx *y, yaml_node_t *n, const char *key, const char *fmt, ...)
 		msg = NULL;
 	va_end(ap);
 	if (n != NULL)
-		fail(y->cause, "%s:%zu:%zu: '%s': %s", y->file,
+		failf(y->cause, "%s:%zu:%zu: '%s': %s", y->file,
 		    n->start_mark.line + 1, n->start_mark.column + 1, key,
 		    msg ? msg : "error");
 	else
-		fail(y->cause, "%s: '%s': %s", y->file, key, msg ? msg : "error");
+		failf(y->cause, "%s: '%s': %s", y->file, key, msg ? msg : "error");
 	free(msg);
 	return -1;
 }
@@ -114,11 +114,11 @@ check_keys(struct yctx *y, yaml_node_t *n, const char *where,
 			continue;
 		path = subkey(where, k);
 		if (best && bestd <= 3)
-			fail(y->cause, "%s:%zu:%zu: unknown key '%s' (did you mean "
+			failf(y->cause, "%s:%zu:%zu: unknown key '%s' (did you mean "
 			    "'%s'?)", y->file, kn->start_mark.line + 1,
 			    kn->start_mark.column + 1, path, best);
 		else
-			fail(y->cause, "%s:%zu:%zu: unknown key '%s'", y->file,
+			failf(y->cause, "%s:%zu:%zu: unknown key '%s'", y->file,
 			    kn->start_mark.line + 1, kn->start_mark.column + 1,
 			    path);
 		free(path);
@@ -745,7 +745,7 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 	long		 seed = 0;
 
 	if (root == NULL)
-		return fail(y->cause, "%s: empty experiment file", y->file);
+		return failf(y->cause, "%s: empty experiment file", y->file);
 	if (check_keys(y, root, "", keys) ||
 	    get_string(y, root, "", "name", 1, &e->name))
 		return -1;
@@ -806,19 +806,19 @@ config_load(const char *path, const char *dir, const char *output_dir,
 	y.frozen = dir != NULL;
 	y.cause = cause;
 	if ((fp = fopen(path, "rb")) == NULL)
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return failf(cause, "%s: %s", path, strerror(errno));
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
 	if (!yaml_parser_load(&parser, &y.doc)) {
 		/* The context mark is where the faulty construct starts. */
 		if (parser.context != NULL)
-			fail(cause, "%s:%zu:%zu: %s %s (noticed at %zu:%zu)", path,
+			failf(cause, "%s:%zu:%zu: %s %s (noticed at %zu:%zu)", path,
 			    parser.context_mark.line + 1,
 			    parser.context_mark.column + 1, parser.problem,
 			    parser.context, parser.problem_mark.line + 1,
 			    parser.problem_mark.column + 1);
 		else
-			fail(cause, "%s:%zu:%zu: %s", path,
+			failf(cause, "%s:%zu:%zu: %s", path,
 			    parser.problem_mark.line + 1,
 			    parser.problem_mark.column + 1,
 			    parser.problem ? parser.problem : "invalid YAML");
@@ -905,7 +905,7 @@ command_expand(const char *arg, const char *const *vals, char **out,
 				break;
 		if (end == NULL || placeholders[i] == NULL) {
 			k = end ? (size_t)(end - p + 1) : strlen(p);
-			fail(cause, "unknown placeholder '%.*s' (known: "
+			failf(cause, "unknown placeholder '%.*s' (known: "
 			    "{experiment_dir}, {member_dir}, {iteration}, {member}, "
 			    "{parameters}, {output})", (int)k, p);
 			free(res);

@@ -21,14 +21,14 @@ run_lock(const struct experiment *e, char **cause)
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd == -1) {
-		fail(cause, "%s: %s", path, strerror(errno));
+		failf(cause, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
 	free(path);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		close(fd);
-		return fail(cause, "%s: another 'calib run' is driving this "
+		return failf(cause, "%s: another 'calib run' is driving this "
 		    "experiment", e->output_dir);
 	}
 	return fd;
@@ -133,7 +133,7 @@ drive(const struct experiment *e, const struct scheduler *sc, int jobs,
 	for (;;) {
 		it = newest_iteration(e);
 		if (it < 0) {
-			fail(cause, "%s: not initialised", e->output_dir);
+			failf(cause, "%s: not initialised", e->output_dir);
 			break;
 		}
 		if (!iteration_closed(e, it) &&

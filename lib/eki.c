@@ -27,13 +27,13 @@ noise_factor_init(struct noise_factor *nf, size_t d, const double *std,
 		for (j = 0; j < i; j++)
 			if (fabs(cov[i * d + j] - cov[j * d + i]) >
 			    1e-12 * (fabs(cov[i * d + j]) + fabs(cov[j * d + i])))
-				return fail(cause, "the noise covariance is not "
+				return failf(cause, "the noise covariance is not "
 				    "symmetric (entries %zu,%zu and %zu,%zu)", i + 1,
 				    j + 1, j + 1, i + 1);
 	info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, nf->chol, d);
 	if (info != 0) {
 		noise_factor_release(nf);
-		return fail(cause, "the noise covariance is not positive definite "
+		return failf(cause, "the noise covariance is not positive definite "
 		    "(Cholesky failed at row %d)", info);
 	}
 	for (i = 0; i < d; i++)
@@ -94,7 +94,7 @@ eki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 			idx[ns++] = j;
 	if (ns < 2) {
 		free(idx);
-		return fail(cause, "%zu successful members; the update needs at "
+		return failf(cause, "%zu successful members; the update needs at "
 		    "least 2", ns);
 	}
 	ubar = xcalloc(p, sizeof *ubar);
@@ -147,7 +147,7 @@ eki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 	    W, d, 0.0, X, ns);
 	info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', ns, ns, K, ns, X, ns);
 	if (info != 0) {
-		fail(cause, "the ensemble-space system is singular (dposv: %d)",
+		failf(cause, "the ensemble-space system is singular (dposv: %d)",
 		    info);
 		goto out;
 	}

@@ -97,10 +97,10 @@ lock_member(const char *dir, int *fd, char **cause)
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	free(path);
 	if (*fd == -1)
-		return fail(cause, "%s: cannot lock: %s", dir, strerror(errno));
+		return failf(cause, "%s: cannot lock: %s", dir, strerror(errno));
 	if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
 		close(*fd);
-		return fail(cause, "%s: this member is being run by another "
+		return failf(cause, "%s: this member is being run by another "
 		    "calib exec", dir);
 	}
 	return 0;
@@ -124,7 +124,7 @@ forward_run(const struct experiment *e, long it, long m,
 	memset(st, 0, sizeof *st);
 	dir = member_dir(e, it, m);
 	if (m < 1 || m > e->ensemble_size) {
-		fail(cause, "member %ld is out of range 1..%ld", m,
+		failf(cause, "member %ld is out of range 1..%ld", m,
 		    e->ensemble_size);
 		goto out;
 	}
@@ -134,12 +134,12 @@ forward_run(const struct experiment *e, long it, long m,
 
 		free(f);
 		if (!found) {
-			fail(cause, "iteration %ld does not exist", it);
+			failf(cause, "iteration %ld does not exist", it);
 			goto out;
 		}
 	}
 	if (iteration_closed(e, it)) {
-		fail(cause, "iteration %ld is closed (results.h5 exists); its "
+		failf(cause, "iteration %ld is closed (results.h5 exists); its "
 		    "members cannot run again", it);
 		goto out;
 	}
@@ -151,12 +151,12 @@ forward_run(const struct experiment *e, long it, long m,
 	pfile = path_join(dir, e->pfile);
 	ofile = path_join(dir, e->output.path);
 	if (!is_file(pfile)) {
-		fail(cause, "%s: parameter file missing", pfile);
+		failf(cause, "%s: parameter file missing", pfile);
 		goto out;
 	}
 	/* The previous attempt's output must not pass for this one's. */
 	if (unlink(ofile) == -1 && errno != ENOENT) {
-		fail(cause, "%s: cannot remove old output: %s", ofile,
+		failf(cause, "%s: cannot remove old output: %s", ofile,
 		    strerror(errno));
 		goto out;
 	}
@@ -196,7 +196,7 @@ forward_run(const struct experiment *e, long it, long m,
 	log = path_join(dir, "model.log");
 	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (logfd == -1) {
-		fail(cause, "%s: %s", log, strerror(errno));
+		failf(cause, "%s: %s", log, strerror(errno));
 		goto out;
 	}
 	{
@@ -214,7 +214,7 @@ forward_run(const struct experiment *e, long it, long m,
 	sigprocmask(SIG_BLOCK, &set, &old);
 	if ((pid = fork()) == -1) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		fail(cause, "fork: %s", strerror(errno));
+		failf(cause, "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {

@@ -63,7 +63,7 @@ fsync_dir(const char *path, char **cause)
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (fd == -1 || (fsync(fd) == -1 && errno != EINVAL))
-		rc = fail(cause, "%s: %s", dir, strerror(errno));
+		rc = failf(cause, "%s: %s", dir, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	free(dir);
@@ -83,7 +83,7 @@ af_open(struct atomic_file *af, const char *path, char **cause)
 	free(dir);
 	fd = mkstemp(af->tmp);
 	if (fd == -1) {
-		fail(cause, "%s: cannot create: %s", path, strerror(errno));
+		failf(cause, "%s: cannot create: %s", path, strerror(errno));
 		free(af->path);
 		free(af->tmp);
 		memset(af, 0, sizeof *af);
@@ -94,7 +94,7 @@ af_open(struct atomic_file *af, const char *path, char **cause)
 	if (af->fp == NULL) {
 		close(fd);
 		unlink(af->tmp);
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return failf(cause, "%s: %s", path, strerror(errno));
 	}
 	return 0;
 }
@@ -132,7 +132,7 @@ af_commit(struct atomic_file *af, char **cause)
 	if (err == 0 && rename(af->tmp, af->path) == -1)
 		err = errno;
 	if (err != 0) {
-		fail(cause, "%s: cannot write: %s", af->path, strerror(err));
+		failf(cause, "%s: cannot write: %s", af->path, strerror(err));
 		af_abort(af);
 		return -1;
 	}
@@ -150,7 +150,7 @@ write_file_atomic(const char *path, const void *buf, size_t len, char **cause)
 		return -1;
 	if (len && fwrite(buf, 1, len, af.fp) != len) {
 		af_abort(&af);
-		return fail(cause, "%s: cannot write: %s", path, strerror(errno));
+		return failf(cause, "%s: cannot write: %s", path, strerror(errno));
 	}
 	return af_commit(&af, cause);
 }
@@ -161,9 +161,9 @@ sync_path(const char *path, char **cause)
 	int	 fd = open(path, O_RDONLY), rc = 0;
 
 	if (fd == -1)
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return failf(cause, "%s: %s", path, strerror(errno));
 	if (fsync(fd) == -1)
-		rc = fail(cause, "%s: fsync: %s", path, strerror(errno));
+		rc = failf(cause, "%s: fsync: %s", path, strerror(errno));
 	close(fd);
 	return rc;
 }
@@ -172,7 +172,7 @@ int
 rename_durable(const char *from, const char *to, char **cause)
 {
 	if (rename(from, to) == -1)
-		return fail(cause, "%s: cannot rename to '%s': %s", from, to,
+		return failf(cause, "%s: cannot rename to '%s': %s", from, to,
 		    strerror(errno));
 	return fsync_dir(to, cause);
 }
@@ -185,7 +185,7 @@ read_file(const char *path, char **bufp, size_t *lenp, char **cause)
 	size_t	 len = 0, cap = 0, n;
 
 	if (fp == NULL)
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return failf(cause, "%s: %s", path, strerror(errno));
 	for (;;) {
 		if (cap - len < 65536) {
 			cap = cap ? cap * 2 : 65536;
@@ -199,7 +199,7 @@ read_file(const char *path, char **bufp, size_t *lenp, char **cause)
 	if (ferror(fp)) {
 		fclose(fp);
 		free(buf);
-		return fail(cause, "%s: read error", path);
+		return failf(cause, "%s: read error", path);
 	}
 	fclose(fp);
 	buf[len] = '\0';
@@ -219,7 +219,7 @@ mkdirs(const char *path, char **cause)
 			continue;
 		*s = '\0';
 		if (mkdir(p, 0777) == -1 && errno != EEXIST) {
-			fail(cause, "%s: cannot create directory: %s", p,
+			failf(cause, "%s: cannot create directory: %s", p,
 			    strerror(errno));
 			free(p);
 			return -1;
@@ -227,7 +227,7 @@ mkdirs(const char *path, char **cause)
 		*s = '/';
 	}
 	if (mkdir(p, 0777) == -1 && errno != EEXIST) {
-		fail(cause, "%s: cannot create directory: %s", p, strerror(errno));
+		failf(cause, "%s: cannot create directory: %s", p, strerror(errno));
 		free(p);
 		return -1;
 	}
@@ -245,13 +245,13 @@ remove_tree(const char *path, char **cause)
 	int		 rc = 0;
 
 	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : fail(cause, "%s: %s", path,
+		return errno == ENOENT ? 0 : failf(cause, "%s: %s", path,
 		    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return unlink(path) == -1 ?
-		    fail(cause, "%s: %s", path, strerror(errno)) : 0;
+		    failf(cause, "%s: %s", path, strerror(errno)) : 0;
 	if ((d = opendir(path)) == NULL)
-		return fail(cause, "%s: %s", path, strerror(errno));
+		return failf(cause, "%s: %s", path, strerror(errno));
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -261,7 +261,7 @@ remove_tree(const char *path, char **cause)
 	}
 	closedir(d);
 	if (rc == 0 && rmdir(path) == -1)
-		rc = fail(cause, "%s: %s", path, strerror(errno));
+		rc = failf(cause, "%s: %s", path, strerror(errno));
 	return rc;
 }
 

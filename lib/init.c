@@ -27,11 +27,11 @@ noise_values(const struct experiment *e, size_t d, struct observations *o,
 		    &cols, cause) != 0)
 			return -1;
 		if (rows != d || cols != d)
-			return fail(cause, "%s: the noise covariance is %zux%zu, "
+			return failf(cause, "%s: the noise covariance is %zux%zu, "
 			    "expected %zux%zu (the number of observations)",
 			    no->src.path, rows, cols, d, d);
 		if (noise_factor_init(&nf, d, NULL, o->cov, NULL) != 0)
-			return fail(cause, "%s: the noise covariance is not "
+			return failf(cause, "%s: the noise covariance is not "
 			    "symmetric positive definite", no->src.path);
 		noise_factor_release(&nf);
 		return 0;
@@ -46,14 +46,14 @@ noise_values(const struct experiment *e, size_t d, struct observations *o,
 		return -1;
 	if (n != d) {
 		free(v);
-		return fail(cause, "%s: %zu noise values, expected %zu (the number "
+		return failf(cause, "%s: %zu noise values, expected %zu (the number "
 		    "of observations)", no->src.path ? no->src.path :
 		    "observations.noise", n, d);
 	}
 	for (i = 0; i < d; i++) {
 		if (!(v[i] > 0) || !isfinite(v[i])) {
 			free(v);
-			return fail(cause, "%s: noise value %zu is %g; it must be "
+			return failf(cause, "%s: noise value %zu is %g; it must be "
 			    "positive and finite", no->src.path ? no->src.path :
 			    "observations.noise", i + 1, v[i]);
 		}
@@ -73,13 +73,13 @@ load_observations(const struct experiment *e, struct observations *o,
 	if (vec_read(&e->obs, &o->y, &o->d, cause) != 0)
 		goto bad;
 	if (o->d == 0) {
-		fail(cause, "%s: no observations", e->obs.path ? e->obs.path :
+		failf(cause, "%s: no observations", e->obs.path ? e->obs.path :
 		    "observations.values");
 		goto bad;
 	}
 	for (i = 0; i < o->d; i++)
 		if (!isfinite(o->y[i])) {
-			fail(cause, "%s: observation %zu is not finite",
+			failf(cause, "%s: observation %zu is not finite",
 			    e->obs.path ? e->obs.path : "observations.values",
 			    i + 1);
 			goto bad;
@@ -155,7 +155,7 @@ init_experiment(struct experiment *e, int force, char **cause)
 
 	rc = EXIT_FAIL;
 	if ((is_dir(final) || is_file(final)) && !force) {
-		fail(cause, "%s: output directory exists; use --force to replace "
+		failf(cause, "%s: output directory exists; use --force to replace "
 		    "it", final);
 		goto out;
 	}
@@ -163,7 +163,7 @@ init_experiment(struct experiment *e, int force, char **cause)
 		goto out;
 	tmp = xasprintf("%s/.%s.initXXXXXX", parent, strrchr(final, '/') + 1);
 	if (mkdtemp(tmp) == NULL) {
-		fail(cause, "%s: cannot create: %s", tmp, strerror(errno));
+		failf(cause, "%s: cannot create: %s", tmp, strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;

@@ -84,7 +84,7 @@ render_template(const struct experiment *e, const double *theta, long it,
 			continue;
 		}
 		if ((end = strstr(p + 2, "}}")) == NULL || end - p - 2 >= 255)
-			return fail(cause, "%s:%zu: unterminated '{{'", e->ptemplate,
+			return failf(cause, "%s:%zu: unterminated '{{'", e->ptemplate,
 			    line);
 		k = end - p - 2;
 		memcpy(name, p + 2, k);
@@ -103,10 +103,10 @@ render_template(const struct experiment *e, const double *theta, long it,
 		for (i = 0; i < e->nparams && strcmp(e->params[i].name, name); i++)
 			;
 		if (i == e->nparams)
-			return fail(cause, "%s:%zu: unknown placeholder '{{%s}}'",
+			return failf(cause, "%s:%zu: unknown placeholder '{{%s}}'",
 			    e->ptemplate, line, name);
 		if (br != NULL && (idx < 1 || (size_t)idx > e->params[i].size))
-			return fail(cause, "%s:%zu: '{{%s[%ld]}}' is out of range "
+			return failf(cause, "%s:%zu: '{{%s[%ld]}}' is out of range "
 			    "1..%zu", e->ptemplate, line, name, idx,
 			    e->params[i].size);
 		if (br != NULL)

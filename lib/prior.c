@@ -120,7 +120,7 @@ match_two_sided(struct prior *p, char **cause)
 	if (fabs(mean - p->a) <= 1e-8 * p->b && fabs(sd - p->b) <= 1e-8 * p->b)
 		rc = 0;
 	else
-		fail(cause, "cannot match mean %g and std %g inside (%g, %g) "
+		failf(cause, "cannot match mean %g and std %g inside (%g, %g) "
 		    "(best: mean %g, std %g); use a smaller std", p->a, p->b,
 		    p->lower, p->upper, mean, sd);
 	gsl_multiroot_fsolver_free(s);
@@ -137,7 +137,7 @@ prior_setup(struct prior *p, char **cause)
 	switch (p->kind) {
 	case PRIOR_NORMAL:
 		if (!isfinite(p->a) || !(p->b > 0) || !isfinite(p->b))
-			return fail(cause, "needs a finite mean and a positive std");
+			return failf(cause, "needs a finite mean and a positive std");
 		p->lower = -INFINITY;
 		p->upper = INFINITY;
 		p->mu = p->a;
@@ -145,7 +145,7 @@ prior_setup(struct prior *p, char **cause)
 		return 0;
 	case PRIOR_LOGNORMAL:
 		if (!isfinite(p->a) || !(p->b > 0) || !isfinite(p->b))
-			return fail(cause, "needs a finite mu and a positive sigma");
+			return failf(cause, "needs a finite mu and a positive sigma");
 		p->lower = 0;
 		p->upper = INFINITY;
 		p->mu = p->a;
@@ -153,7 +153,7 @@ prior_setup(struct prior *p, char **cause)
 		return 0;
 	case PRIOR_UNIFORM:
 		if (!isfinite(p->a) || !isfinite(p->b) || !(p->a < p->b))
-			return fail(cause, "needs finite bounds with lower < upper");
+			return failf(cause, "needs finite bounds with lower < upper");
 		p->lower = p->a;
 		p->upper = p->b;
 		/* The logistic law of u, matched to a Gaussian in its moments. */
@@ -162,12 +162,12 @@ prior_setup(struct prior *p, char **cause)
 		return 0;
 	case PRIOR_CGAUSS:
 		if (!isfinite(p->a) || !(p->b > 0) || !isfinite(p->b))
-			return fail(cause, "needs a finite mean and a positive std");
+			return failf(cause, "needs a finite mean and a positive std");
 		if (!(p->lower < p->upper) || (isinf(p->lower) && p->lower > 0) ||
 		    (isinf(p->upper) && p->upper < 0))
-			return fail(cause, "needs lower < upper");
+			return failf(cause, "needs lower < upper");
 		if (!(p->a > p->lower && p->a < p->upper))
-			return fail(cause, "mean %g is not inside the bounds "
+			return failf(cause, "mean %g is not inside the bounds "
 			    "(%g, %g)", p->a, p->lower, p->upper);
 		if (isinf(p->lower) && isinf(p->upper)) {
 			p->mu = p->a;
@@ -183,14 +183,14 @@ prior_setup(struct prior *p, char **cause)
 			return 0;
 		}
 		if (p->b * p->b >= (p->a - p->lower) * (p->upper - p->a))
-			return fail(cause, "std %g is too large for mean %g in "
+			return failf(cause, "std %g is too large for mean %g in "
 			    "(%g, %g): it must be below %g", p->b, p->a, p->lower,
 			    p->upper, sqrt((p->a - p->lower) * (p->upper - p->a)));
 		return match_two_sided(p, cause);
 	case PRIOR_FIXED:
 		return 0;
 	}
-	return fail(cause, "unknown prior");
+	return failf(cause, "unknown prior");
 }
 
 double

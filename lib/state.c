@@ -33,7 +33,7 @@ open_output_dir(const char *dir, struct experiment *e, char **cause)
 	int	 rc = -1;
 
 	if (!is_file(frozen)) {
-		fail(cause, "%s: not a calib output directory (no "
+		failf(cause, "%s: not a calib output directory (no "
 		    "experiment.yaml); run 'calib init' first", dir);
 		goto out;
 	}
@@ -214,7 +214,7 @@ h5_finish(hid_t f, int err, const char *tmp, const char *path, char **cause)
 		err = 1;
 	if (err) {
 		unlink(tmp);
-		return fail(cause, "%s: cannot write HDF5 file", path);
+		return failf(cause, "%s: cannot write HDF5 file", path);
 	}
 	if (sync_path(tmp, cause) != 0 || rename_durable(tmp, path, cause) != 0) {
 		unlink(tmp);
@@ -244,13 +244,13 @@ h5_read(hid_t f, const char *name, double *out, size_t expect, const char *path,
 
 	if (H5LTget_dataset_ndims(f, name, &rank) < 0 || rank < 1 || rank > 2 ||
 	    H5LTget_dataset_info(f, name, dims, NULL, NULL) < 0)
-		return fail(cause, "%s: missing dataset '%s'", path, name);
+		return failf(cause, "%s: missing dataset '%s'", path, name);
 	total = dims[0] * (rank == 2 ? dims[1] : 1);
 	if (total != expect)
-		return fail(cause, "%s: dataset '%s' has %zu values, expected %zu",
+		return failf(cause, "%s: dataset '%s' has %zu values, expected %zu",
 		    path, name, total, expect);
 	if (expect && H5LTread_dataset_double(f, name, out) < 0)
-		return fail(cause, "%s: cannot read '%s'", path, name);
+		return failf(cause, "%s: cannot read '%s'", path, name);
 	return 0;
 }
 
@@ -307,7 +307,7 @@ ensemble_write(const struct experiment *e, const struct ensemble *en,
 	int		 err, rc;
 
 	if ((f = h5_create(tmp)) < 0) {
-		rc = fail(cause, "%s: cannot create", tmp);
+		rc = failf(cause, "%s: cannot create", tmp);
 		goto out;
 	}
 	err = h5_matrix(f, "unconstrained", en->u, en->n, en->p) ||
@@ -343,12 +343,12 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 
 	memset(en, 0, sizeof *en);
 	if (!wait_file(path, fs_lag())) {
-		fail(cause, "%s: iteration %ld does not exist", path, it);
+		failf(cause, "%s: iteration %ld does not exist", path, it);
 		free(path);
 		return -1;
 	}
 	if ((f = h5_open(path)) < 0) {
-		fail(cause, "%s: cannot open as HDF5", path);
+		failf(cause, "%s: cannot open as HDF5", path);
 		free(path);
 		return -1;
 	}
@@ -356,12 +356,12 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 	en->p = e->ncalib;
 	if (h5_get_long(f, "ensemble_size", &n) || h5_get(f, "timestep",
 	    &en->timestep) || h5_get(f, "time", &en->time)) {
-		fail(cause, "%s: missing attributes", path);
+		failf(cause, "%s: missing attributes", path);
 		goto out;
 	}
 	en->n = n;
 	if ((long)en->n != e->ensemble_size) {
-		fail(cause, "%s: %zu members, the experiment says %ld", path,
+		failf(cause, "%s: %zu members, the experiment says %ld", path,
 		    en->n, e->ensemble_size);
 		goto out;
 	}
@@ -377,7 +377,7 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 	    strcmp(type, gsl_rng_name(en->rng)) != 0 ||
 	    H5LTread_dataset(f, "rng_state", H5T_NATIVE_UCHAR,
 	    gsl_rng_state(en->rng)) < 0) {
-		fail(cause, "%s: missing or foreign random state", path);
+		failf(cause, "%s: missing or foreign random state", path);
 		goto out;
 	}
 	rc = 0;
@@ -409,7 +409,7 @@ results_write(const struct experiment *e, const struct results *r, char **cause)
 	int		 err, rc;
 
 	if ((f = h5_create(tmp)) < 0) {
-		rc = fail(cause, "%s: cannot create", tmp);
+		rc = failf(cause, "%s: cannot create", tmp);
 		goto out;
 	}
 	err = h5_matrix(f, "G", r->g, r->n, r->d) ||
@@ -435,14 +435,14 @@ results_read(const struct experiment *e, long it, struct results *r,
 
 	memset(r, 0, sizeof *r);
 	if ((f = h5_open(path)) < 0) {
-		fail(cause, "%s: cannot open as HDF5", path);
+		failf(cause, "%s: cannot open as HDF5", path);
 		free(path);
 		return -1;
 	}
 	r->iteration = it;
 	if (H5LTget_dataset_info(f, "G", dims, NULL, NULL) < 0 ||
 	    h5_get(f, "timestep", &r->timestep)) {
-		fail(cause, "%s: missing dataset 'G'", path);
+		failf(cause, "%s: missing dataset 'G'", path);
 		goto out;
 	}
 	r->n = dims[0];
@@ -454,7 +454,7 @@ results_read(const struct experiment *e, long it, struct results *r,
 	    h5_read(f, "misfit", r->misfit, r->n, path, cause))
 		goto out;
 	if (H5LTread_dataset_int(f, "success", r->ok) < 0) {
-		fail(cause, "%s: missing dataset 'success'", path);
+		failf(cause, "%s: missing dataset 'success'", path);
 		goto out;
 	}
 	rc = 0;
@@ -485,7 +485,7 @@ observations_write(const struct experiment *e, const struct observations *o,
 	int		 err, rc;
 
 	if ((f = h5_create(tmp)) < 0) {
-		rc = fail(cause, "%s: cannot create", tmp);
+		rc = failf(cause, "%s: cannot create", tmp);
 		goto out;
 	}
 	err = h5_matrix(f, "y", o->y, o->d, 0) ||
@@ -509,12 +509,12 @@ observations_read(const struct experiment *e, struct observations *o,
 
 	memset(o, 0, sizeof *o);
 	if ((f = h5_open(path)) < 0) {
-		fail(cause, "%s: cannot open as HDF5", path);
+		failf(cause, "%s: cannot open as HDF5", path);
 		free(path);
 		return -1;
 	}
 	if (H5LTget_dataset_info(f, "y", dims, NULL, NULL) < 0) {
-		fail(cause, "%s: missing dataset 'y'", path);
+		failf(cause, "%s: missing dataset 'y'", path);
 		goto out;
 	}
 	o->d = dims[0];
@@ -546,12 +546,12 @@ observations_count(const struct experiment *e, size_t *d, char **cause)
 	int		 rc = 0;
 
 	if (!wait_file(path, fs_lag()) || (f = h5_open(path)) < 0) {
-		fail(cause, "%s: cannot open as HDF5", path);
+		failf(cause, "%s: cannot open as HDF5", path);
 		free(path);
 		return -1;
 	}
 	if (H5LTget_dataset_info(f, "y", dims, NULL, NULL) < 0)
-		rc = fail(cause, "%s: missing dataset 'y'", path);
+		rc = failf(cause, "%s: missing dataset 'y'", path);
 	*d = dims[0];
 	H5Fclose(f);
 	free(path);
@@ -671,19 +671,19 @@ read_member_output(const struct experiment *e, long it, long m, size_t d,
 	free(src.path);
 	src.path = path_join(dir, e->output.path);
 	if (!wait_file(src.path, 0)) {
-		fail(cause, "output '%s' was not written", src.path);
+		failf(cause, "output '%s' was not written", src.path);
 		goto out;
 	}
 	if (vec_read(&src, g, &n, cause) != 0)
 		goto out;
 	if (n != d) {
-		fail(cause, "output '%s' has %zu values, expected %zu (the "
+		failf(cause, "output '%s' has %zu values, expected %zu (the "
 		    "number of observations)", src.path, n, d);
 		goto bad;
 	}
 	for (i = 0; i < n; i++)
 		if (!isfinite((*g)[i])) {
-			fail(cause, "output '%s' value %zu is %s", src.path, i + 1,
+			failf(cause, "output '%s' value %zu is %s", src.path, i + 1,
 			    isnan((*g)[i]) ? "NaN" : "infinite");
 			goto bad;
 		}

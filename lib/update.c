@@ -106,15 +106,15 @@ update_experiment(const struct experiment *e, long it,
 	if (it < 0)
 		it = newest_iteration(e);
 	if (it < 0)
-		return fail(cause, "%s: no iteration yet; run 'calib init'",
+		return failf(cause, "%s: no iteration yet; run 'calib init'",
 		    e->output_dir);
 	if (it > e->iterations)
-		return fail(cause, "iteration %ld is past the last (%ld)", it,
+		return failf(cause, "iteration %ld is past the last (%ld)", it,
 		    e->iterations);
 	rep->iteration = it;
 	rep->final = it == e->iterations;
 	if (!iteration_exists(e, it))
-		return fail(cause, "iteration %ld does not exist", it);
+		return failf(cause, "iteration %ld does not exist", it);
 	if (iteration_closed(e, it) && (rep->final || iteration_exists(e, it + 1))) {
 		/* Done before: report what was recorded, change nothing. */
 		if (results_read(e, it, &r, cause) != 0)
@@ -142,7 +142,7 @@ update_experiment(const struct experiment *e, long it,
 		for (m = 0, k = 0; m < r.n; m++)
 			k += r.ok[m];
 		if (!rep->final && (k < need || k < 2)) {
-			fail(cause, "iteration %ld: %zu of %zu members succeeded; "
+			failf(cause, "iteration %ld: %zu of %zu members succeeded; "
 			    "min_success needs %zu", it, k, r.n,
 			    need > 2 ? need : 2);
 			goto out;

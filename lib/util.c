@@ -88,7 +88,7 @@ xasprintf(const char *fmt, ...)
 }
 
 int
-fail(char **cause, const char *fmt, ...)
+failf(char **cause, const char *fmt, ...)
 {
 	va_list	 ap;
 

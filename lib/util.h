@@ -16,9 +16,9 @@ char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Set *cause (when cause is not NULL) to a formatted message and return -1,
- * so that library functions can write `return fail(cause, "...")`.
+ * so that library functions can write `return failf(cause, "...")`.
  */
-int	 fail(char **cause, const char *, ...) __attribute__((format(printf, 2, 3)));
+int	 failf(char **cause, const char *, ...) __attribute__((format(printf, 2, 3)));
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t	 edit_distance(const char *, const char *);

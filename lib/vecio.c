@@ -78,7 +78,7 @@ read_text(const char *path, double **out, size_t *n, char **cause)
 		return -1;
 	if (strlen(buf) != len) {
 		free(buf);
-		return fail(cause, "%s: not a text file (NUL byte)", path);
+		return failf(cause, "%s: not a text file (NUL byte)", path);
 	}
 	for (p = bol = buf; *p;) {
 		if (*p == '\n') {
@@ -105,7 +105,7 @@ read_text(const char *path, double **out, size_t *n, char **cause)
 		    *end != ',' && *end != ';' && *end != '#')) {
 			size_t tl = strcspn(p, " \t\r\n,;#");
 
-			fail(cause, "%s:%zu:%zu: not a number: '%.*s'", path, line,
+			failf(cause, "%s:%zu:%zu: not a number: '%.*s'", path, line,
 			    (size_t)(p - bol) + 1, (int)(tl > 40 ? 40 : tl), p);
 			free(v);
 			free(buf);
@@ -149,10 +149,10 @@ mat_read_h5(const char *path, const char *dataset, double **out, size_t *rows,
 			d = H5Dopen2(f, dataset, H5P_DEFAULT);
 	} H5E_END_TRY;
 	if (f < 0)
-		return fail(cause, "%s: cannot open as HDF5", path);
+		return failf(cause, "%s: cannot open as HDF5", path);
 	if (d < 0) {
 		H5Fclose(f);
-		return fail(cause, "%s: no dataset '%s'", path, dataset);
+		return failf(cause, "%s: no dataset '%s'", path, dataset);
 	}
 	sp = H5Dget_space(d);
 	rank = H5Sget_simple_extent_dims(sp, dims, NULL);
@@ -161,7 +161,7 @@ mat_read_h5(const char *path, const char *dataset, double **out, size_t *rows,
 	v = xmallocarray(total ? total : 1, sizeof *v);
 	if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
 		free(v);
-		fail(cause, "%s: dataset '%s' cannot be read as numbers", path,
+		failf(cause, "%s: dataset '%s' cannot be read as numbers", path,
 		    dataset);
 		goto out;
 	}
@@ -169,7 +169,7 @@ mat_read_h5(const char *path, const char *dataset, double **out, size_t *rows,
 	if (rows && cols) {
 		if (rank != 2) {
 			free(v);
-			fail(cause, "%s: dataset '%s' has rank %d, expected a "
+			failf(cause, "%s: dataset '%s' has rank %d, expected a "
 			    "matrix", path, dataset, rank);
 			goto out;
 		}
@@ -232,7 +232,7 @@ read_f64(const char *path, double **out, size_t *n, char **cause)
 		return -1;
 	if (len % 8 != 0) {
 		free(buf);
-		return fail(cause, "%s: size %zu is not a multiple of 8 (raw "
+		return failf(cause, "%s: size %zu is not a multiple of 8 (raw "
 		    "little-endian float64)", path, len);
 	}
 	v = xmallocarray(len / 8 ? len / 8 : 1, sizeof *v);
@@ -280,7 +280,7 @@ read_npy(const char *path, double **out, size_t *n, char **cause)
 	u = (unsigned char *)buf;
 	if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) {
 		free(buf);
-		return fail(cause, "%s: not a .npy file", path);
+		return failf(cause, "%s: not a .npy file", path);
 	}
 	if (u[6] == 1) {
 		hlen = u[8] | u[9] << 8;
@@ -290,11 +290,11 @@ read_npy(const char *path, double **out, size_t *n, char **cause)
 		off = 12;
 	} else {
 		free(buf);
-		return fail(cause, "%s: truncated .npy header", path);
+		return failf(cause, "%s: truncated .npy header", path);
 	}
 	if (off + hlen > len) {
 		free(buf);
-		return fail(cause, "%s: truncated .npy header", path);
+		return failf(cause, "%s: truncated .npy header", path);
 	}
 	hdr = strndup(buf + off, hlen);
 	off += hlen;
@@ -326,14 +326,14 @@ read_npy(const char *path, double **out, size_t *n, char **cause)
 	else {
 		free(hdr);
 		free(buf);
-		return fail(cause, "%s: dtype %.6s is not supported (use float64 "
+		return failf(cause, "%s: dtype %.6s is not supported (use float64 "
 		    "or float32)", path, descr);
 	}
 	big = descr[1] == '>';
 	if (len - off != total * esz) {
 		free(hdr);
 		free(buf);
-		return fail(cause, "%s: has %zu data bytes, shape says %zu", path,
+		return failf(cause, "%s: has %zu data bytes, shape says %zu", path,
 		    len - off, total * esz);
 	}
 	v = xmallocarray(total ? total : 1, sizeof *v);
@@ -373,7 +373,7 @@ read_npy(const char *path, double **out, size_t *n, char **cause)
 bad:
 	free(hdr);
 	free(buf);
-	return fail(cause, "%s: malformed .npy header", path);
+	return failf(cause, "%s: malformed .npy header", path);
 }
 
 int
@@ -394,5 +394,5 @@ vec_read(const struct vsource *s, double **out, size_t *n, char **cause)
 	case VF_F64:
 		return read_f64(s->path, out, n, cause);
 	}
-	return fail(cause, "unknown format");
+	return failf(cause, "unknown format");
 }

@@ -70,7 +70,7 @@ spawn(struct local *l, struct local_task *t, char **cause)
 	snprintf(mem, sizeof mem, "%ld", t->member);
 	fflush(NULL);
 	if ((pid = fork()) == -1)
-		return fail(cause, "fork: %s", strerror(errno));
+		return failf(cause, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
@@ -94,7 +94,7 @@ local_submit(struct sched *s, const struct sched_array *a, char **id,
 	size_t		 i;
 
 	if (l->tasks != NULL)
-		return fail(cause, "the local backend runs one array at a time");
+		return failf(cause, "the local backend runs one array at a time");
 	l->tasks = xcalloc(a->n, sizeof *l->tasks);
 	l->n = a->n;
 	l->iteration = a->iteration;

@@ -32,6 +32,6 @@ int
 sched_cancel(struct sched *s, const char *id, char **cause)
 {
 	if (s->ops->cancel == NULL)
-		return fail(cause, "backend '%s' cannot cancel jobs", s->ops->name);
+		return failf(cause, "backend '%s' cannot cancel jobs", s->ops->name);
 	return s->ops->cancel(s, id, cause);
 }

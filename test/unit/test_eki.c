@@ -1,0 +1,219 @@
+/*
+ * The ensemble-space EKI update against a dense reference: covariances
+ * formed explicitly and the d x d system (C_gg + Gamma/dt) x = y_j - g_j
+ * solved with LAPACKE, on small random problems.
+ */
+#include <math.h>
+#include <lapacke.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "test/unit/testutil.h"
+#include "lib/eki.h"
+#include "lib/util.h"
+
+/* u (n x p) updated in place by the textbook formula. */
+static void
+dense_eki(size_t n, size_t p, size_t d, double *u, const double *g,
+    const int *ok, const double *y, const double *gamma, double dt,
+    const double *xi)
+{
+	double	*ub = calloc(p, sizeof *ub), *gb = calloc(d, sizeof *gb);
+	double	*cug = calloc(p * d, sizeof *cug), *cgg = calloc(d * d, sizeof *cgg);
+	double	*L = malloc(d * d * sizeof *L), *M = malloc(d * d * sizeof *M);
+	double	*rhs = malloc(d * sizeof *rhs), *du = calloc(n * p, sizeof *du);
+	size_t	 ns = 0, i, j, k, a, b;
+
+	for (j = 0; j < n; j++)
+		ns += ok[j];
+	for (j = 0; j < n; j++) {
+		if (!ok[j])
+			continue;
+		for (a = 0; a < p; a++)
+			ub[a] += u[j * p + a] / ns;
+		for (a = 0; a < d; a++)
+			gb[a] += g[j * d + a] / ns;
+	}
+	for (j = 0; j < n; j++) {
+		if (!ok[j])
+			continue;
+		for (a = 0; a < p; a++)
+			for (b = 0; b < d; b++)
+				cug[a * d + b] += (u[j * p + a] - ub[a]) *
+				    (g[j * d + b] - gb[b]) / (ns - 1);
+		for (a = 0; a < d; a++)
+			for (b = 0; b < d; b++)
+				cgg[a * d + b] += (g[j * d + a] - gb[a]) *
+				    (g[j * d + b] - gb[b]) / (ns - 1);
+	}
+	memcpy(L, gamma, d * d * sizeof *L);
+	assert_int_equal(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, L, d), 0);
+	for (j = 0; j < n; j++) {
+		if (!ok[j])
+			continue;
+		/* y_j = y + L xi_j / sqrt(dt): noise of covariance Gamma/dt. */
+		for (a = 0; a < d; a++) {
+			double s = 0;
+
+			for (b = 0; b <= a; b++)
+				s += L[a * d + b] * xi[j * d + b];
+			rhs[a] = y[a] + s / sqrt(dt) - g[j * d + a];
+		}
+		for (a = 0; a < d * d; a++)
+			M[a] = cgg[a] + gamma[a] / dt;
+		assert_int_equal(LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', d, 1, M, d,
+		    rhs, 1), 0);
+		for (a = 0; a < p; a++)
+			for (k = 0; k < d; k++)
+				du[j * p + a] += cug[a * d + k] * rhs[k];
+	}
+	for (i = 0; i < n * p; i++)
+		u[i] += du[i];
+	free(ub); free(gb); free(cug); free(cgg); free(L); free(M); free(rhs);
+	free(du);
+}
+
+static void
+compare(size_t n, size_t p, size_t d, int full, int failures, double dt,
+    gsl_rng *r)
+{
+	double	*u = malloc(n * p * sizeof *u), *ref = malloc(n * p * sizeof *ref);
+	double	*g = malloc(n * d * sizeof *g), *y = malloc(d * sizeof *y);
+	double	*xi = malloc(n * d * sizeof *xi), *xi2 = malloc(n * d * sizeof *xi2);
+	double	*gamma = calloc(d * d, sizeof *gamma), *std = malloc(d * sizeof *std);
+	double	*B = malloc(d * d * sizeof *B);
+	int	*ok = malloc(n * sizeof *ok);
+	struct noise_factor nf;
+	char	*cause = NULL;
+	size_t	 i, j, k;
+	double	 scale = 0;
+
+	for (i = 0; i < n * p; i++)
+		u[i] = ref[i] = gsl_ran_gaussian(r, 1.0);
+	for (i = 0; i < n * d; i++) {
+		g[i] = gsl_ran_gaussian(r, 2.0) + 1;
+		xi[i] = xi2[i] = gsl_ran_gaussian(r, 1.0);
+	}
+	for (i = 0; i < d; i++) {
+		y[i] = gsl_ran_gaussian(r, 1.0);
+		std[i] = 0.2 + gsl_rng_uniform(r);
+	}
+	if (full) {
+		/* Gamma = B B' + diag: symmetric positive definite. */
+		for (i = 0; i < d * d; i++)
+			B[i] = gsl_ran_gaussian(r, 0.5);
+		for (i = 0; i < d; i++)
+			for (j = 0; j < d; j++) {
+				for (k = 0; k < d; k++)
+					gamma[i * d + j] += B[i * d + k] * B[j * d + k];
+				if (i == j)
+					gamma[i * d + j] += 0.5;
+			}
+	} else
+		for (i = 0; i < d; i++)
+			gamma[i * d + i] = std[i] * std[i];
+	for (j = 0; j < n; j++)
+		ok[j] = !(failures && j % 4 == 1);
+	assert_int_equal(noise_factor_init(&nf, d, full ? NULL : std,
+	    full ? gamma : NULL, &cause), 0);
+	assert_int_equal(eki_update(n, p, d, u, g, ok, y, &nf, dt, xi, &cause), 0);
+	dense_eki(n, p, d, ref, g, ok, y, gamma, dt, xi2);
+	for (i = 0; i < n * p; i++)
+		if (fabs(ref[i]) > scale)
+			scale = fabs(ref[i]);
+	for (i = 0; i < n * p; i++)
+		assert_close(u[i], ref[i], 1e-10 * scale);
+	/* The misfit against its dense definition. */
+	{
+		double dense = 0, *res = malloc(d * sizeof *res);
+		double *M = malloc(d * d * sizeof *M);
+
+		for (i = 0; i < d; i++)
+			res[i] = y[i] - g[i];
+		memcpy(M, gamma, d * d * sizeof *M);
+		assert_int_equal(LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', d, 1, M, d,
+		    res, 1), 0);
+		for (i = 0; i < d; i++)
+			dense += (y[i] - g[i]) * res[i];
+		assert_close(data_misfit(&nf, y, g), dense / d, 1e-10 * dense / d);
+		free(res);
+		free(M);
+	}
+	noise_factor_release(&nf);
+	free(u); free(ref); free(g); free(y); free(xi); free(xi2); free(gamma);
+	free(std); free(B); free(ok);
+}
+
+static void
+test_update_matches_dense(void **state)
+{
+	gsl_rng	*r = gsl_rng_alloc(gsl_rng_mt19937);
+	int	 t;
+
+	gsl_rng_set(r, 2024);
+	for (t = 0; t < 24; t++) {
+		size_t n = 5 + gsl_rng_uniform_int(r, 30);
+		size_t p = 1 + gsl_rng_uniform_int(r, 6);
+		size_t d = 1 + gsl_rng_uniform_int(r, 40);
+
+		compare(n, p, d, t % 2, t % 3 == 0, t % 4 ? 1.0 : 0.3, r);
+	}
+	gsl_rng_free(r);
+}
+
+static void
+test_more_observations_than_members(void **state)
+{
+	gsl_rng	*r = gsl_rng_alloc(gsl_rng_mt19937);
+
+	gsl_rng_set(r, 7);
+	compare(8, 3, 200, 0, 0, 1.0, r);
+	compare(8, 3, 60, 1, 1, 2.0, r);
+	gsl_rng_free(r);
+}
+
+static void
+test_too_few_members(void **state)
+{
+	double	 u[3] = { 1, 2, 3 }, g[3] = { 1, 2, 3 }, y = 0, xi[3] = { 0 };
+	double	 std = 1;
+	int	 ok[3] = { 1, 0, 0 };
+	struct noise_factor nf;
+	char	*cause = NULL;
+
+	noise_factor_init(&nf, 1, &std, NULL, NULL);
+	assert_int_equal(eki_update(3, 1, 1, u, g, ok, &y, &nf, 1, xi, &cause), -1);
+	assert_string_equal(cause, "1 successful members; the update needs at "
+	    "least 2");
+	free(cause);
+}
+
+static void
+test_noise_not_positive_definite(void **state)
+{
+	double	 cov[4] = { 1, 2, 2, 1 };
+	struct noise_factor nf;
+	char	*cause = NULL;
+
+	assert_int_equal(noise_factor_init(&nf, 2, NULL, cov, &cause), -1);
+	assert_non_null(strstr(cause, "not positive definite"));
+	free(cause);
+	cov[1] = 0.5;
+	cause = NULL;
+	assert_int_equal(noise_factor_init(&nf, 2, NULL, cov, &cause), -1);
+	assert_non_null(strstr(cause, "not symmetric"));
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_update_matches_dense),
+		cmocka_unit_test(test_more_observations_than_members),
+		cmocka_unit_test(test_too_few_members),
+		cmocka_unit_test(test_noise_not_positive_definite),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
