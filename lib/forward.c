@@ -92,16 +92,26 @@ stop_group(pid_t pid, int signo, const sigset_t *set, int *wstatus)
 static int
 lock_member(const char *dir, int *fd, char **cause)
 {
-	char	*path = path_join(dir, ".lock");
+	char		*path = path_join(dir, ".lock");
+	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
+	double		 deadline;
 
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	free(path);
 	if (*fd == -1)
 		return failf(cause, "%s: cannot lock: %s", dir, strerror(errno));
-	if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
-		close(*fd);
-		return failf(cause, "%s: this member is being run by another "
-		    "calib exec", dir);
+	/*
+	 * An attempt being stopped (its driver was killed) holds the lock for
+	 * up to KILL_GRACE seconds while it records how it ended: wait for it.
+	 */
+	deadline = now() + KILL_GRACE + 5;
+	while (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		if (now() >= deadline) {
+			close(*fd);
+			return failf(cause, "%s: this member is being run by "
+			    "another calib exec", dir);
+		}
+		nanosleep(&ts, NULL);
 	}
 	return 0;
 }
