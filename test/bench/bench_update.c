@@ -1,0 +1,137 @@
+/*
+ * make bench: time `calib update` on large ensembles beside its floor, one
+ * dsyrk of the whitened outputs S (n x d), which the ensemble-space update
+ * cannot avoid.
+ *
+ *   bench_update prepare DIR N D P   an initialised experiment whose N
+ *                                    members have succeeded with D outputs
+ *   bench_update update CALIB DIR    run calib update, print wall seconds
+ *                                    and peak resident MiB
+ *   bench_update syrk N D            best-of-3 seconds of one dsyrk
+ */
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <cblas.h>
+#include <gsl/gsl_rng.h>
+
+#include "lib/calib.h"
+#include "lib/fsio.h"
+#include "lib/util.h"
+
+static int
+prepare(const char *dir, long n, long d, long p)
+{
+	struct experiment	 e;
+	struct member_status	 st = { .success = 1, .attempt = 1 };
+	gsl_rng			*r = gsl_rng_alloc(gsl_rng_mt19937);
+	double			*g = xmallocarray(d, sizeof *g);
+	char			*cause = NULL, *yaml, *path, *mdir;
+	long			 m, k;
+
+	mkdirs(dir, NULL);
+	yaml = xasprintf("name: bench\nensemble_size: %ld\niterations: 1\n"
+	    "parameters:\n  u:\n    prior: {normal: {mean: 0, std: 1}}\n"
+	    "    size: %ld\nobservations:\n  values: obs.f64\n"
+	    "  noise: {std: 0.5}\nforward_model:\n  command: [/bin/false]\n"
+	    "  output: {file: out.f64}\n", n, p);
+	path = path_join(dir, "calib.yaml");
+	write_file_atomic(path, yaml, strlen(yaml), NULL);
+	free(yaml);
+	for (k = 0; k < d; k++)
+		g[k] = (gsl_rng_uniform(r) - 0.5);
+	free(path);
+	path = path_join(dir, "obs.f64");
+	write_file_atomic(path, g, d * sizeof *g, NULL);
+	free(path);
+	path = path_join(dir, "calib.yaml");
+	if (config_load(path, NULL, NULL, &e, &cause) != 0 ||
+	    init_experiment(&e, 1, &cause) != 0) {
+		fprintf(stderr, "bench: %s\n", cause);
+		return 1;
+	}
+	free(path);
+	for (m = 1; m <= n; m++) {
+		for (k = 0; k < d; k++)
+			g[k] = (gsl_rng_uniform(r) - 0.5);
+		mdir = member_dir(&e, 0, m);
+		path = path_join(mdir, "out.f64");
+		if (write_file_atomic(path, g, d * sizeof *g, &cause) != 0 ||
+		    status_write(mdir, &st, &cause) != 0) {
+			fprintf(stderr, "bench: %s\n", cause);
+			return 1;
+		}
+		free(path);
+		free(mdir);
+	}
+	experiment_release(&e);
+	free(g);
+	gsl_rng_free(r);
+	return 0;
+}
+
+static int
+update(const char *calib, const char *dir)
+{
+	struct rusage	 ru;
+	double		 t0 = now();
+	pid_t		 pid;
+	int		 st;
+
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		freopen("/dev/null", "w", stdout);
+		execl(calib, calib, "update", dir, (char *)NULL);
+		_exit(127);
+	}
+	if (wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "bench: calib update failed\n");
+		return 1;
+	}
+	printf("%.3f %.0f\n", now() - t0, ru.ru_maxrss / 1024.0);
+	return 0;
+}
+
+static int
+syrk(long n, long d)
+{
+	double	*S = xmallocarray((size_t)n * d, sizeof *S);
+	double	*K = xcalloc((size_t)n * n, sizeof *K), best = INFINITY, t;
+	long	 i;
+	int	 rep;
+
+	for (i = 0; i < n * d; i++)
+		S[i] = (double)(i % 1000) / 1000 - 0.5;
+	for (rep = 0; rep < 3; rep++) {
+		t = now();
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, n, d, 1.0, S,
+		    d, 1.0, K, n);
+		t = now() - t;
+		if (t < best)
+			best = t;
+	}
+	printf("%.3f\n", best);
+	free(S);
+	free(K);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 6 && !strcmp(argv[1], "prepare"))
+		return prepare(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]));
+	if (argc == 4 && !strcmp(argv[1], "update"))
+		return update(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "syrk"))
+		return syrk(atol(argv[2]), atol(argv[3]));
+	fprintf(stderr, "usage: bench_update prepare DIR N D P | update CALIB DIR"
+	    " | syrk N D\n");
+	return 2;
+}
