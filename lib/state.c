@@ -207,31 +207,49 @@ h5_attr_long(hid_t f, const char *name, long v)
 	return H5LTset_attribute_long(f, "/", name, &v, 1) < 0;
 }
 
+/* An HDF5 file being written under a temporary name. */
+struct h5_out {
+	char	*path;
+	char	*tmp;
+	hid_t	 f;
+};
+
 static int
-h5_finish(hid_t f, int err, const char *tmp, const char *path, char **cause)
+h5_out_open(struct h5_out *o, char *path, char **cause)
 {
-	if (H5Fclose(f) < 0)
-		err = 1;
-	if (err) {
-		unlink(tmp);
-		return failf(cause, "%s: cannot write HDF5 file", path);
-	}
-	if (sync_path(tmp, cause) != 0 || rename_durable(tmp, path, cause) != 0) {
-		unlink(tmp);
+	char	*dir = path_dir(path);
+
+	o->path = path;
+	o->tmp = xasprintf("%s/.%s.tmp%ld", dir, strrchr(path, '/') + 1,
+	    (long)getpid());
+	free(dir);
+	if ((o->f = h5_create(o->tmp)) < 0) {
+		failf(cause, "%s: cannot create", o->tmp);
+		free(o->path);
+		free(o->tmp);
 		return -1;
 	}
 	return 0;
 }
 
-static char *
-tmp_name(const char *path)
+/* Close, fsync and rename into place unless err; frees o either way. */
+static int
+h5_out_commit(struct h5_out *o, int err, char **cause)
 {
-	char	*dir = path_dir(path), *p;
+	int	 rc = 0;
 
-	p = xasprintf("%s/.%s.tmp%ld", dir, strrchr(path, '/') + 1,
-	    (long)getpid());
-	free(dir);
-	return p;
+	if (H5Fclose(o->f) < 0)
+		err = 1;
+	if (err)
+		rc = failf(cause, "%s: cannot write HDF5 file", o->path);
+	else if (sync_path(o->tmp, cause) != 0 ||
+	    rename_durable(o->tmp, o->path, cause) != 0)
+		rc = -1;
+	if (rc != 0)
+		unlink(o->tmp);
+	free(o->path);
+	free(o->tmp);
+	return rc;
 }
 
 static int
@@ -300,34 +318,28 @@ int
 ensemble_write(const struct experiment *e, const struct ensemble *en,
     char **cause)
 {
-	char		*path = iteration_file(e, en->iteration, "ensemble.h5");
-	char		*tmp = tmp_name(path);
+	struct h5_out	 o;
 	hsize_t		 rl = gsl_rng_size(en->rng);
-	hid_t		 f;
-	int		 err, rc;
+	int		 err;
 
-	if ((f = h5_create(tmp)) < 0) {
-		rc = failf(cause, "%s: cannot create", tmp);
-		goto out;
-	}
-	err = h5_matrix(f, "unconstrained", en->u, en->n, en->p) ||
-	    h5_matrix(f, "constrained", en->theta, en->n, en->p) ||
-	    h5_names(f, e) ||
-	    H5LTmake_dataset(f, "rng_state", 1, &rl, H5T_NATIVE_UCHAR,
+	if (h5_out_open(&o, iteration_file(e, en->iteration, "ensemble.h5"),
+	    cause) != 0)
+		return -1;
+	err = h5_matrix(o.f, "unconstrained", en->u, en->n, en->p) ||
+	    h5_matrix(o.f, "constrained", en->theta, en->n, en->p) ||
+	    h5_names(o.f, e) ||
+	    H5LTmake_dataset(o.f, "rng_state", 1, &rl, H5T_NATIVE_UCHAR,
 	    gsl_rng_state(en->rng)) < 0 ||
-	    H5LTset_attribute_string(f, "rng_state", "type",
+	    H5LTset_attribute_string(o.f, "rng_state", "type",
 	    gsl_rng_name(en->rng)) < 0 ||
-	    h5_attr_long(f, "iteration", en->iteration) ||
-	    h5_attr_long(f, "ensemble_size", en->n) ||
-	    h5_attr(f, "timestep", en->timestep) ||
-	    h5_attr(f, "time", en->time) ||
-	    H5LTset_attribute_string(f, "/", "method", e->method) < 0 ||
-	    H5LTset_attribute_string(f, "/", "calib_version", CALIB_VERSION) < 0;
-	rc = h5_finish(f, err, tmp, path, cause);
-out:
-	free(path);
-	free(tmp);
-	return rc;
+	    h5_attr_long(o.f, "iteration", en->iteration) ||
+	    h5_attr_long(o.f, "ensemble_size", en->n) ||
+	    h5_attr(o.f, "timestep", en->timestep) ||
+	    h5_attr(o.f, "time", en->time) ||
+	    H5LTset_attribute_string(o.f, "/", "method", e->method) < 0 ||
+	    H5LTset_attribute_string(o.f, "/", "calib_version",
+	    CALIB_VERSION) < 0;
+	return h5_out_commit(&o, err, cause);
 }
 
 int
@@ -402,26 +414,19 @@ ensemble_release(struct ensemble *en)
 int
 results_write(const struct experiment *e, const struct results *r, char **cause)
 {
-	char		*path = iteration_file(e, r->iteration, "results.h5");
-	char		*tmp = tmp_name(path);
+	struct h5_out	 o;
 	hsize_t		 n = r->n;
-	hid_t		 f;
-	int		 err, rc;
+	int		 err;
 
-	if ((f = h5_create(tmp)) < 0) {
-		rc = failf(cause, "%s: cannot create", tmp);
-		goto out;
-	}
-	err = h5_matrix(f, "G", r->g, r->n, r->d) ||
-	    H5LTmake_dataset_int(f, "success", 1, &n, r->ok) < 0 ||
-	    h5_matrix(f, "misfit", r->misfit, r->n, 0) ||
-	    h5_attr_long(f, "iteration", r->iteration) ||
-	    h5_attr(f, "timestep", r->timestep);
-	rc = h5_finish(f, err, tmp, path, cause);
-out:
-	free(path);
-	free(tmp);
-	return rc;
+	if (h5_out_open(&o, iteration_file(e, r->iteration, "results.h5"),
+	    cause) != 0)
+		return -1;
+	err = h5_matrix(o.f, "G", r->g, r->n, r->d) ||
+	    H5LTmake_dataset_int(o.f, "success", 1, &n, r->ok) < 0 ||
+	    h5_matrix(o.f, "misfit", r->misfit, r->n, 0) ||
+	    h5_attr_long(o.f, "iteration", r->iteration) ||
+	    h5_attr(o.f, "timestep", r->timestep);
+	return h5_out_commit(&o, err, cause);
 }
 
 int
@@ -476,26 +481,19 @@ results_release(struct results *r)
 }
 
 int
-observations_write(const struct experiment *e, const struct observations *o,
+observations_write(const struct experiment *e, const struct observations *ob,
     char **cause)
 {
-	char		*path = path_join(e->output_dir, "observations.h5");
-	char		*tmp = tmp_name(path);
-	hid_t		 f;
-	int		 err, rc;
+	struct h5_out	 o;
+	int		 err;
 
-	if ((f = h5_create(tmp)) < 0) {
-		rc = failf(cause, "%s: cannot create", tmp);
-		goto out;
-	}
-	err = h5_matrix(f, "y", o->y, o->d, 0) ||
-	    (o->std ? h5_matrix(f, "noise_std", o->std, o->d, 0) :
-	    h5_matrix(f, "noise_covariance", o->cov, o->d, o->d));
-	rc = h5_finish(f, err, tmp, path, cause);
-out:
-	free(path);
-	free(tmp);
-	return rc;
+	if (h5_out_open(&o, path_join(e->output_dir, "observations.h5"),
+	    cause) != 0)
+		return -1;
+	err = h5_matrix(o.f, "y", ob->y, ob->d, 0) ||
+	    (ob->std ? h5_matrix(o.f, "noise_std", ob->std, ob->d, 0) :
+	    h5_matrix(o.f, "noise_covariance", ob->cov, ob->d, ob->d));
+	return h5_out_commit(&o, err, cause);
 }
 
 int
