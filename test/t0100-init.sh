@@ -74,4 +74,25 @@ expect_rc 0 "init renders a template"
 check "the template's placeholders are filled" grep -q '^beta = .* # member 3 of iteration 0$' tpl/output/iteration_000/member_003/p.env
 check "the template is frozen in the output directory" cmp tpl/in.tpl tpl/output/parameter_template
 
+# A full noise covariance from an HDF5 dataset: used as given, and refused
+# when it is not positive definite.
+make_experiment cov
+/usr/bin/python3 -c 'import h5py, numpy as np
+with h5py.File("cov/cov.h5", "w") as f:
+    f["good"] = np.array([[1.0, 0.3, 0], [0.3, 1.0, 0.2], [0, 0.2, 0.5]])
+    f["bad"] = np.array([[1.0, 2.0, 0], [2.0, 1.0, 0], [0, 0, 1.0]])
+    f["small"] = np.eye(2)'
+sed -i 's|noise: {std: 0.5}|noise: {covariance: cov.h5:/good}|' cov/calib.yaml
+try "$CALIB" run -j 2 cov/calib.yaml
+expect_rc 0 "a calibration with a full noise covariance runs"
+sed -i 's|cov.h5:/good|cov.h5:/bad|' cov/calib.yaml
+try "$CALIB" init --force cov/calib.yaml
+expect_rc 2 "a covariance that is not positive definite is refused"
+check "naming the file" has err "cov.h5: the noise covariance is not symmetric positive definite"
+sed -i 's|cov.h5:/bad|cov.h5:/small|' cov/calib.yaml
+try "$CALIB" init --force cov/calib.yaml
+expect_rc 2 "a covariance of the wrong size is refused"
+check "giving both sizes" has err "the noise covariance is 2x2, expected 3x3"
+check "the earlier output directory is kept" test -f cov/output/iteration_002/results.h5
+
 done_testing
