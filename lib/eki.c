@@ -26,10 +26,12 @@ noise_factor_init(struct noise_factor *nf, size_t d, const double *std,
 	for (i = 0; i < d; i++)
 		for (j = 0; j < i; j++)
 			if (fabs(cov[i * d + j] - cov[j * d + i]) >
-			    1e-12 * (fabs(cov[i * d + j]) + fabs(cov[j * d + i])))
+			    1e-12 * (fabs(cov[i * d + j]) + fabs(cov[j * d + i]))) {
+				noise_factor_release(nf);
 				return failf(cause, "the noise covariance is not "
 				    "symmetric (entries %zu,%zu and %zu,%zu)", i + 1,
 				    j + 1, j + 1, i + 1);
+			}
 	info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, nf->chol, d);
 	if (info != 0) {
 		noise_factor_release(nf);

@@ -324,10 +324,11 @@ read_npy(const char *path, double **out, size_t *n, char **cause)
 	else if (!strncmp(descr, "'<f4'", 5) || !strncmp(descr, "'>f4'", 5))
 		esz = 4, isf = 0;
 	else {
+		failf(cause, "%s: dtype %.6s is not supported (use float64 or "
+		    "float32)", path, descr);
 		free(hdr);
 		free(buf);
-		return failf(cause, "%s: dtype %.6s is not supported (use float64 "
-		    "or float32)", path, descr);
+		return -1;
 	}
 	big = descr[1] == '>';
 	if (len - off != total * esz) {
