@@ -1,7 +1,6 @@
 /* calib run: drive the calibration from wherever it stands to its end. */
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +8,6 @@
 
 #include "cmd/cmd.h"
 #include "lib/driver.h"
-#include "lib/fsio.h"
 #include "lib/util.h"
 
 static const char usage_text[] =

@@ -136,8 +136,6 @@ eki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 		free(r);
 	}
 	noise_whiten(nf, S, ns);
-	free(idx);
-	idx = NULL;
 
 	K = xcalloc(ns * ns, sizeof *K);
 	X = xmallocarray(ns * ns, sizeof *X);
@@ -159,15 +157,13 @@ eki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 
 		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, p, ns,
 		    1.0, X, ns, A, p, 0.0, D, p);
-		for (i = 0, j = 0; j < n; j++)
-			if (ok[j]) {
-				cblas_daxpy(p, 1.0, D + i * p, 1, u + j * p, 1);
-				i++;
-			}
+		for (i = 0; i < ns; i++)
+			cblas_daxpy(p, 1.0, D + i * p, 1, u + idx[i] * p, 1);
 		free(D);
 	}
 	rc = 0;
 out:
+	free(idx);
 	free(ubar);
 	free(gbar);
 	free(A);
