@@ -55,6 +55,21 @@ calib: $(CMD_OBJ) $(LIB_OBJ)
 %.o: %.c $(HDRS)
 	$(Q_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The default job script templates are compiled into calib, so that a calib
+# binary copied to a cluster needs no installed files.
+TEMPLATES := $(wildcard templates/*/*)
+lib/template.o: lib/templates.inc
+lib/templates.inc: $(TEMPLATES) Makefile
+	@echo "  GEN     $@"
+	@awk 'BEGIN { print "/* Generated from templates/ by the Makefile. */"; \
+	    print "static const struct builtin builtins[] = {" } \
+	    FNR == 1 { if (NR > 1) print "\" },"; \
+	        f = FILENAME; sub(/^templates\//, "", f); \
+	        printf "\t{ \"%s\", \"", f } \
+	    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); printf "%s\\n", $$0 } \
+	    END { if (NR > 0) print "\" },"; print "\t{ NULL, NULL }"; print "};" }' \
+	    $(TEMPLATES) >$@.tmp && mv $@.tmp $@
+
 share/examples/%/model: share/examples/%/model.c
 	$(Q_CC)$(CC) -std=c11 -O2 $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lm
 

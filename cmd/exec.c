@@ -9,7 +9,7 @@
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib exec -i iteration -m member [experiment]\n";
+    "usage: calib exec -i iteration [-m member] [experiment]\n";
 
 static int
 number(const char *s, long *out)
@@ -53,8 +53,15 @@ cmd_exec(int argc, char **argv)
 		default:
 			return usage(usage_text, 0);
 		}
-	if (it < 0 || m < 0 || (arg = experiment_operand(argc, argv)) == NULL)
+	if (it < 0 || (arg = experiment_operand(argc, argv)) == NULL)
 		return usage(usage_text, 0);
+	/* In an array job, the member comes from the task index. */
+	if (m < 0 && (member_from_env(&m, &cause) != 0 || m < 1)) {
+		if (cause == NULL)
+			cause = xasprintf("array index gives member %ld", m);
+		error_cause(cause);
+		return EXIT_USAGE;
+	}
 	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
 		return rc;
 	if (forward_run(&e, it, m, &st, &cause) != 0) {

@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "lib/batch.h"
 #include "lib/driver.h"
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib run [-b backend] [-j jobs] [experiment]\n";
+    "usage: calib run [-d] [-b backend] [-j jobs] [experiment]\n";
 
 struct view {
 	int	 tty;
@@ -36,6 +37,18 @@ show_members(const struct progress *p, void *arg)
 		printf("iteration %ld: running %zu members (%zu kept from an "
 		    "earlier run)\n", p->iteration, p->running + p->queued,
 		    p->kept);
+	fflush(stdout);
+}
+
+static void
+show_note(const char *msg, void *arg)
+{
+	struct view	*v = arg;
+
+	if (v->line)
+		printf("\r\033[K");
+	v->line = 0;
+	printf("%s\n", msg);
 	fflush(stdout);
 }
 
@@ -78,6 +91,7 @@ cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "backend", required_argument, NULL, 'b' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "detach", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -88,12 +102,16 @@ cmd_run(int argc, char **argv)
 	const char		*arg;
 	char			*cause = NULL, *end, self[PATH_MAX];
 	ssize_t			 len;
-	long			 jobs = sysconf(_SC_NPROCESSORS_ONLN);
-	int			 ch, rc, lock;
+	struct batch_opts	 bo;
+	long			 jobs = 0;
+	int			 ch, rc, lock, detach = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:hj:", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "b:dhj:", longopts, NULL)) != -1)
 		switch (ch) {
+		case 'd':
+			detach = 1;
+			break;
 		case 'b':
 			if ((sc = scheduler_find(optarg)) == NULL) {
 				fprintf(stderr, "calib: unknown backend '%s'\n",
@@ -113,6 +131,11 @@ cmd_run(int argc, char **argv)
 		}
 	if ((arg = experiment_operand(argc, argv)) == NULL)
 		return usage(usage_text, 0);
+	if (detach && sc->submit == NULL) {
+		fprintf(stderr, "calib: --detach needs a batch backend; '%s' "
+		    "runs members as children of calib run\n", sc->name);
+		return EXIT_USAGE;
+	}
 	if (sched_available(sc, &cause) != 0) {
 		error_cause(cause);
 		return EXIT_FAIL;
@@ -142,15 +165,24 @@ cmd_run(int argc, char **argv)
 	view.line = 0;
 	hooks.members = show_members;
 	hooks.updated = show_update;
+	hooks.note = show_note;
 	hooks.arg = &view;
 	rc = EXIT_OK;
-	if (drive(&e, sc, jobs, self, &hooks, &cause) != 0) {
+	if (sc->submit != NULL) {
+		bo.calib = e.backend.calib ? e.backend.calib : self;
+		bo.max_running = jobs ? jobs : e.backend.max_running;
+		bo.detach = detach;
+		rc = batch_drive(&e, sc, &bo, &hooks, &cause);
+	} else
+		rc = drive(&e, sc, jobs ? jobs : sysconf(_SC_NPROCESSORS_ONLN),
+		    self, &hooks, &cause);
+	if (rc != 0) {
 		if (view.line)
 			printf("\n");
 		fflush(stdout);
 		error_cause(cause);
 		rc = EXIT_FAIL;
-	} else
+	} else if (!detach)
 		printf("done: %ld iterations in %s\n", e.iterations, e.output_dir);
 	close(lock);
 	experiment_release(&e);

@@ -687,13 +687,15 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 {
 	static const char *const keys[] = { "method", "timestep", "failures", NULL };
 	static const char *const tkeys[] = { "fixed", NULL };
-	static const char *const fkeys[] = { "min_success", "handler", NULL };
+	static const char *const fkeys[] = { "min_success", "handler",
+	    "max_retries", NULL };
 	yaml_node_t	*a = get(y, root, "algorithm"), *t, *f, *n;
 
 	e->method = xstrdup("eki");
 	e->timestep = 1.0;
 	e->min_success = 0.5;
 	e->handler = xstrdup("ignore");
+	e->max_retries = 2;
 	if (a == NULL)
 		return 0;
 	if (check_keys(y, a, "algorithm", keys) ||
@@ -715,7 +717,9 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 		    get_double(y, f, "algorithm.failures", "min_success", 0,
 		    &e->min_success) ||
 		    get_string(y, f, "algorithm.failures", "handler", 0,
-		    &e->handler))
+		    &e->handler) ||
+		    get_long(y, f, "algorithm.failures", "max_retries", 0, 0,
+		    &e->max_retries))
 			return -1;
 		n = get(y, f, "min_success");
 		if (n && (!(e->min_success > 0) || (e->min_success > 1 &&
@@ -732,13 +736,282 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	return 0;
 }
 
+/*
+ * A value that goes into a scheduler directive line (#SBATCH, #PBS): those
+ * lines are read by sbatch or qsub, which split them at whitespace, so only
+ * printable characters without spaces, quotes or shell metacharacters pass.
+ */
+static int
+directive_safe(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 127 || strchr("'\"\\`$;<>#", *s))
+			return 0;
+	return 1;
+}
+
+/* A list of strings at n, or a single string when `single` allows it. */
+static int
+get_strlist(struct yctx *y, yaml_node_t *n, const char *path, int single,
+    struct strlist *out)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*v;
+
+	if (single && scalar(n) != NULL) {
+		out->v = xcalloc(2, sizeof *out->v);
+		out->v[out->n++] = xstrdup(scalar(n));
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return yerr(y, n, path, "expected a list of strings");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	    it++) {
+		v = node(y, *it);
+		if (scalar(v) == NULL || *scalar(v) == '\0')
+			return yerr(y, v, path, "expected a non-empty string");
+		out->v = xreallocarray(out->v, out->n + 2, sizeof *out->v);
+		out->v[out->n++] = xstrdup(scalar(v));
+		out->v[out->n] = NULL;
+	}
+	return 0;
+}
+
+/* Split a command line into words at blanks; no other syntax. */
+static void
+split_words(const char *s, struct strlist *out)
+{
+	const char	*p = s;
+	size_t		 k;
+
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		k = strcspn(p, " \t");
+		out->v = xreallocarray(out->v, out->n + 2, sizeof *out->v);
+		out->v[out->n++] = xasprintf("%.*s", (int)k, p);
+		out->v[out->n] = NULL;
+		p += k;
+	}
+}
+
+/* Memory as "4G", "500M", "1.5T", "4GB" or MiB as a bare number. */
+static int
+parse_mem(const char *s, long *mb)
+{
+	double	 v, unit = 1;
+	char	*end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || !(v > 0))
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': unit = 1.0 / 1024; end++; break;
+	case 'M': unit = 1; end++; break;
+	case 'G': unit = 1024; end++; break;
+	case 'T': unit = 1024.0 * 1024; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (toupper((unsigned char)*end) == 'B')
+		end++;
+	if (*end != '\0' || v * unit > 1e12)
+		return -1;
+	*mb = (long)ceil(v * unit);
+	return 0;
+}
+
+static int
+parse_resources(struct yctx *y, yaml_node_t *root, const char *where,
+    struct resources *r)
+{
+	static const char *const keys[] = { "time", "nodes", "ntasks",
+	    "cpus_per_task", "gpus_per_task", "mem", "partition", "account",
+	    "qos", "constraint", "modules", "setup", "env", "extra", NULL };
+	static const char *const names[] = { "partition", "account", "qos",
+	    "constraint" };
+	char			**dst[] = { &r->partition, &r->account, &r->qos,
+	    &r->constraint };
+	long			*nums[] = { &r->nodes, &r->ntasks,
+	    &r->cpus_per_task, &r->gpus_per_task };
+	static const char *const nnames[] = { "nodes", "ntasks",
+	    "cpus_per_task", "gpus_per_task" };
+	yaml_node_t		*n = get(y, root, where), *v, *k;
+	yaml_node_item_t	*it;
+	yaml_node_pair_t	*p;
+	char			*path = NULL, *s = NULL;
+	size_t			 i;
+
+	if (n == NULL)
+		return 0;
+	if (check_keys(y, n, where, keys) != 0)
+		return -1;
+	if ((v = get(y, n, "time")) != NULL && (scalar(v) == NULL ||
+	    parse_duration(scalar(v), &r->time) != 0 || !(r->time >= 1))) {
+		path = subkey(where, "time");
+		yerr(y, v, path, "expected a duration of at least a second, "
+		    "such as 90m, 2h30m, 1d or 12:00:00");
+		goto bad;
+	}
+	for (i = 0; i < 4; i++)
+		if (get_long(y, n, where, nnames[i], 0, 1, nums[i]) != 0)
+			return -1;
+	if ((v = get(y, n, "mem")) != NULL && (scalar(v) == NULL ||
+	    parse_mem(scalar(v), &r->mem_mb) != 0)) {
+		path = subkey(where, "mem");
+		yerr(y, v, path, "expected memory per node such as 4G, 500M "
+		    "or 1.5T");
+		free(path);
+		return -1;
+	}
+	for (i = 0; i < 4; i++) {
+		if (get_string(y, n, where, names[i], 0, dst[i]) != 0)
+			return -1;
+		if (*dst[i] && !directive_safe(*dst[i])) {
+			path = subkey(where, names[i]);
+			yerr(y, get(y, n, names[i]), path, "'%s' has a blank, a "
+			    "quote or a shell character, which no %s name has",
+			    *dst[i], names[i]);
+			free(path);
+			return -1;
+		}
+	}
+	if ((v = get(y, n, "modules")) != NULL) {
+		path = subkey(where, "modules");
+		if (get_strlist(y, v, path, 1, &r->modules) != 0)
+			goto bad;
+		for (i = 0; i < r->modules.n; i++)
+			if (!directive_safe(r->modules.v[i])) {
+				yerr(y, v, path, "'%s' is not a module name",
+				    r->modules.v[i]);
+				goto bad;
+			}
+		free(path);
+	}
+	if ((v = get(y, n, "setup")) != NULL) {
+		path = subkey(where, "setup");
+		if (v->type != YAML_SEQUENCE_NODE) {
+			yerr(y, v, path, "expected a list of commands");
+			goto bad;
+		}
+		for (it = v->data.sequence.items.start;
+		    it < v->data.sequence.items.top; it++) {
+			k = node(y, *it);
+			r->setup = xreallocarray(r->setup, r->nsetup + 1,
+			    sizeof *r->setup);
+			memset(&r->setup[r->nsetup], 0, sizeof *r->setup);
+			if (scalar(k) != NULL)
+				split_words(scalar(k), &r->setup[r->nsetup]);
+			else if (get_strlist(y, k, path, 0,
+			    &r->setup[r->nsetup]) != 0) {
+				r->nsetup++;
+				goto bad;
+			}
+			if (r->setup[r->nsetup++].n == 0) {
+				yerr(y, k, path, "empty command");
+				goto bad;
+			}
+		}
+		free(path);
+	}
+	if ((v = get(y, n, "env")) != NULL) {
+		path = subkey(where, "env");
+		if (check_keys(y, v, path, NULL) != 0)
+			goto bad;
+		for (p = v->data.mapping.pairs.start;
+		    p < v->data.mapping.pairs.top; p++) {
+			k = node(y, p->key);
+			if (!valid_ident(scalar(k))) {
+				yerr(y, k, path, "'%s' is not a variable name",
+				    scalar(k));
+				goto bad;
+			}
+			if (scalar(node(y, p->value)) == NULL) {
+				yerr(y, node(y, p->value), path, "expected a "
+				    "string value");
+				goto bad;
+			}
+			s = xstrdup(scalar(k));
+			r->env_names.v = xreallocarray(r->env_names.v,
+			    r->env_names.n + 1, sizeof(char *));
+			r->env_names.v[r->env_names.n++] = s;
+			r->env_values.v = xreallocarray(r->env_values.v,
+			    r->env_values.n + 1, sizeof(char *));
+			r->env_values.v[r->env_values.n++] =
+			    xstrdup(scalar(node(y, p->value)));
+		}
+		free(path);
+	}
+	if ((v = get(y, n, "extra")) != NULL) {
+		path = subkey(where, "extra");
+		if (get_strlist(y, v, path, 1, &r->extra) != 0)
+			goto bad;
+		for (i = 0; i < r->extra.n; i++)
+			if (r->extra.v[i][0] != '-' ||
+			    !directive_safe(r->extra.v[i])) {
+				yerr(y, v, path, "'%s' is not one option such "
+				    "as --exclusive or -l place=scatter: it "
+				    "must start with '-' and have no blanks, "
+				    "quotes or shell characters",
+				    r->extra.v[i]);
+				goto bad;
+			}
+		free(path);
+	}
+	return 0;
+bad:
+	free(path);
+	return -1;
+}
+
+static int
+parse_backend(struct yctx *y, yaml_node_t *root, struct experiment *e)
+{
+	static const char *const keys[] = { "templates", "calib", "max_running",
+	    "poll_interval", NULL };
+	yaml_node_t	*n = get(y, root, "backend"), *v;
+	char		*s = NULL;
+
+	e->backend.poll_interval = 30;
+	if (n == NULL)
+		return 0;
+	if (check_keys(y, n, "backend", keys) ||
+	    get_long(y, n, "backend", "max_running", 0, 1,
+	    &e->backend.max_running) ||
+	    get_string(y, n, "backend", "calib", 0, &e->backend.calib) ||
+	    get_string(y, n, "backend", "templates", 0, &s))
+		return -1;
+	if (e->backend.calib && e->backend.calib[0] != '/')
+		return yerr(y, get(y, n, "calib"), "backend.calib", "expected "
+		    "an absolute path (jobs may start in any folder)");
+	if (s != NULL) {
+		e->backend.templates = s[0] == '/' ? xstrdup(s) :
+		    path_join(e->dir, s);
+		free(s);
+		if (!y->frozen && !is_dir(e->backend.templates))
+			return yerr(y, get(y, n, "templates"),
+			    "backend.templates", "'%s' is not a folder",
+			    e->backend.templates);
+	}
+	if ((v = get(y, n, "poll_interval")) != NULL && (scalar(v) == NULL ||
+	    parse_duration(scalar(v), &e->backend.poll_interval) != 0 ||
+	    !(e->backend.poll_interval >= 1)))
+		return yerr(y, v, "backend.poll_interval", "expected a "
+		    "duration of at least 1s, such as 30s or 2m");
+	return 0;
+}
+
 static int
 parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
     const char *output_dir)
 {
 	static const char *const keys[] = { "name", "output_dir", "ensemble_size",
 	    "iterations", "seed", "parameters", "observations", "forward_model",
-	    "algorithm", NULL };
+	    "algorithm", "resources", "update_resources", "backend", NULL };
 	static const char *const okeys[] = { "values", "noise", NULL };
 	yaml_node_t	*obs, *v;
 	char		*od = NULL;
@@ -786,7 +1059,10 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 		    "{std: 0.1})");
 	if (parse_noise(y, v, e->dir, &e->noise) != 0)
 		return -1;
-	if (parse_forward(y, root, e) != 0)
+	if (parse_forward(y, root, e) != 0 ||
+	    parse_resources(y, root, "resources", &e->res) != 0 ||
+	    parse_resources(y, root, "update_resources", &e->update_res) != 0 ||
+	    parse_backend(y, root, e) != 0)
 		return -1;
 	return parse_algorithm(y, root, e);
 }
@@ -868,7 +1144,42 @@ experiment_release(struct experiment *e)
 	free(e->ptemplate);
 	free(e->method);
 	free(e->handler);
+	resources_release(&e->res);
+	resources_release(&e->update_res);
+	free(e->backend.templates);
+	free(e->backend.calib);
 	memset(e, 0, sizeof *e);
+}
+
+void
+strlist_release(struct strlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
+resources_release(struct resources *r)
+{
+	size_t	 i;
+
+	free(r->partition);
+	free(r->account);
+	free(r->qos);
+	free(r->constraint);
+	strlist_release(&r->modules);
+	for (i = 0; i < r->nsetup; i++)
+		strlist_release(&r->setup[i]);
+	free(r->setup);
+	strlist_release(&r->env_names);
+	strlist_release(&r->env_values);
+	strlist_release(&r->extra);
+	memset(r, 0, sizeof *r);
 }
 
 char *

@@ -31,6 +31,37 @@ struct noise {
 	struct vsource	 src;		/* per-observation values, or the matrix */
 };
 
+/* A list of strings. */
+struct strlist {
+	char		**v;
+	size_t		 n;
+};
+
+/*
+ * What a batch job asks of the scheduler (resources: and update_resources:).
+ * Zero and NULL mean "not given": the cluster's defaults apply.  Values are
+ * checked when the file is read, so that they can go into job scripts.
+ */
+struct resources {
+	double		 time;		/* wall time, seconds */
+	long		 nodes, ntasks, cpus_per_task, gpus_per_task;
+	long		 mem_mb;	/* memory per node, MiB */
+	char		*partition, *account, *qos, *constraint;
+	struct strlist	 modules;	/* module load, in order */
+	struct strlist	*setup;		/* commands: words, quoted in scripts */
+	size_t		 nsetup;
+	struct strlist	 env_names, env_values;
+	struct strlist	 extra;		/* raw scheduler options */
+};
+
+/* The backend: section. */
+struct backend_conf {
+	char		*templates;	/* folder of the experiment's templates */
+	char		*calib;		/* calib binary the jobs run */
+	long		 max_running;	/* members at once; 0: no limit */
+	double		 poll_interval;	/* longest wait between polls, s */
+};
+
 struct experiment {
 	char		*file;		/* the YAML file read */
 	char		*dir;		/* absolute folder of the experiment */
@@ -59,6 +90,11 @@ struct experiment {
 	double		 timestep;
 	double		 min_success;	/* a fraction when < 1, else a count */
 	char		*handler;
+	long		 max_retries;	/* resubmissions after system failures */
+
+	struct resources res;		/* member jobs */
+	struct resources update_res;	/* update jobs */
+	struct backend_conf backend;
 };
 
 /*
@@ -80,6 +116,10 @@ char	*param_component_name(const struct param *, size_t);
  */
 int	 command_expand(const char *arg, const char *const *vals, char **out,
 	    char **cause);
+
+/* Free the contents of a strlist or resources. */
+void	 strlist_release(struct strlist *);
+void	 resources_release(struct resources *);
 
 /* Parse a duration: seconds, "90s", "10m", "2h30m", "1d", "HH:MM:SS". */
 int	 parse_duration(const char *, double *);

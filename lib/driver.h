@@ -18,6 +18,8 @@ struct driver_hooks {
 	/* Called when an iteration is closed (or found closed). */
 	void	(*updated)(const struct experiment *, const struct update_report *,
 		    void *);
+	/* A line worth telling the user: a submission, a retry. */
+	void	(*note)(const char *, void *);
 	void	*arg;
 };
 

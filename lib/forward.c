@@ -175,6 +175,7 @@ forward_run(const struct experiment *e, long it, long m,
 	st->start = now();
 	st->exit_status = -1;
 	gethostname(st->host, sizeof st->host - 1);
+	batch_job_id(st->job, sizeof st->job);
 	snprintf(st->reason, sizeof st->reason, "running (pid %ld)",
 	    (long)getpid());
 	st->end = st->start;
@@ -288,4 +289,46 @@ out:
 	free(ofile);
 	free(dir);
 	return rc;
+}
+
+int
+member_from_env(long *m, char **cause)
+{
+	static const char *const vars[] = { "SLURM_ARRAY_TASK_ID",
+	    "PBS_ARRAY_INDEX", "PBS_ARRAYID", NULL };
+	const char	*v, *off;
+	char		*end;
+	long		 idx, o = 0;
+	size_t		 i;
+
+	for (i = 0; vars[i] && (v = getenv(vars[i])) == NULL; i++)
+		;
+	if (vars[i] == NULL)
+		return failf(cause, "no -m, and not an array job task (none of "
+		    "SLURM_ARRAY_TASK_ID, PBS_ARRAY_INDEX, PBS_ARRAYID is set)");
+	errno = 0;
+	idx = strtol(v, &end, 10);
+	if (*v == '\0' || *end || errno || idx < 0)
+		return failf(cause, "%s='%s' is not an array index", vars[i], v);
+	if ((off = getenv("CALIB_ARRAY_OFFSET")) != NULL) {
+		o = strtol(off, &end, 10);
+		if (*off == '\0' || *end || o < 0)
+			return failf(cause, "CALIB_ARRAY_OFFSET='%s' is not a "
+			    "number", off);
+	}
+	*m = idx + o;
+	return 0;
+}
+
+void
+batch_job_id(char *buf, size_t len)
+{
+	static const char *const vars[] = { "SLURM_ARRAY_JOB_ID",
+	    "SLURM_JOB_ID", "PBS_ARRAY_ID", "PBS_JOBID", NULL };
+	const char	*v = NULL;
+	size_t		 i;
+
+	for (i = 0; vars[i] && (v = getenv(vars[i])) == NULL; i++)
+		;
+	snprintf(buf, len, "%s", v ? v : "");
 }

@@ -91,8 +91,8 @@ experiment_open(const char *arg, struct experiment *e, int *differs,
 	return 0;
 }
 
-static int
-width(const struct experiment *e)
+int
+member_width(const struct experiment *e)
 {
 	int	 w = 3;
 	long	 n;
@@ -125,7 +125,7 @@ char *
 member_dir(const struct experiment *e, long it, long m)
 {
 	char	*d = iteration_dir(e, it);
-	char	*p = xasprintf("%s/member_%0*ld", d, width(e), m);
+	char	*p = xasprintf("%s/member_%0*ld", d, member_width(e), m);
 
 	free(d);
 	return p;
@@ -577,9 +577,9 @@ status_write(const char *dir, const struct member_status *s, char **cause)
 	fmt_time(t1, s->end);
 	buf = xasprintf("result=%s\nreason=%s\nexit_status=%d\nsignal=%d\n"
 	    "attempt=%d\nhost=%s\nstart=%s\nend=%s\nstart_epoch=%.3f\n"
-	    "end_epoch=%.3f\nelapsed=%.3f\n", s->success ? "success" : "failed",
-	    s->reason, s->exit_status, s->signal, s->attempt, s->host, t0, t1,
-	    s->start, s->end, s->end - s->start);
+	    "end_epoch=%.3f\nelapsed=%.3f\njob=%s\n", s->success ? "success" :
+	    "failed", s->reason, s->exit_status, s->signal, s->attempt, s->host,
+	    t0, t1, s->start, s->end, s->end - s->start, s->job);
 	rc = write_file_atomic(path, buf, strlen(buf), cause);
 	free(buf);
 	free(path);
@@ -621,6 +621,8 @@ status_read(const char *dir, struct member_status *s, char **cause)
 			s->start = atof(eq);
 		else if (!strcmp(line, "end_epoch"))
 			s->end = atof(eq);
+		else if (!strcmp(line, "job"))
+			snprintf(s->job, sizeof s->job, "%s", eq);
 	}
 	free(buf);
 	free(path);

@@ -58,6 +58,7 @@ struct member_status {
 	double		 start, end;
 	char		 host[256];
 	char		 reason[512];
+	char		 job[64];	/* batch job (array) id; "" outside one */
 };
 
 /*
@@ -71,6 +72,8 @@ int	 experiment_open(const char *arg, struct experiment *, int *differs,
 /* Whether init has published the output directory of e. */
 int	 experiment_initialised(const struct experiment *);
 
+/* Digits in member folder names: 3, or more for 1000 members and up. */
+int	 member_width(const struct experiment *);
 char	*iteration_dir(const struct experiment *, long it);
 char	*member_dir(const struct experiment *, long it, long member);
 char	*iteration_file(const struct experiment *, long it, const char *name);

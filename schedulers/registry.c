@@ -1,4 +1,5 @@
 /* The table of backends and the wrappers for optional operations. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -6,6 +7,7 @@
 
 const struct scheduler *const schedulers[] = {
 	&sched_local,
+	&sched_slurm,
 	NULL
 };
 
@@ -34,4 +36,14 @@ sched_cancel(struct sched *s, const char *id, char **cause)
 	if (s->ops->cancel == NULL)
 		return failf(cause, "backend '%s' cannot cancel jobs", s->ops->name);
 	return s->ops->cancel(s, id, cause);
+}
+
+void
+job_info_free(struct job_info *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].id);
+	free(v);
 }

@@ -31,6 +31,37 @@ struct task_state {
 	enum job_state	 state;
 };
 
+enum { LOG_MEMBER, LOG_ARRAY, LOG_UPDATE };
+
+/* One submission to a batch system (sbatch, qsub). */
+struct job_request {
+	const char	*script;	/* the rendered job script */
+	const char	*name;		/* job name, unique in the journal */
+	const char	*array;		/* indices "1-20,25"; NULL: a single job */
+	long		 max_running;	/* array tasks at once; 0: no limit */
+	const char	*after_any;	/* "id:id": start once these ended */
+	const char	*after_ok;	/* "id:id": start once these succeeded */
+	const char	*log;		/* log path pattern overriding the script's */
+	long		 offset;	/* exported as CALIB_ARRAY_OFFSET when > 0 */
+};
+
+/* How a batch job or array task stands, in the scheduler's words mapped. */
+enum job_phase {
+	PHASE_QUEUED,
+	PHASE_RUNNING,
+	PHASE_COMPLETED,	/* exited 0 */
+	PHASE_FAILED,		/* exited non-zero, timed out, out of memory */
+	PHASE_CANCELLED,	/* cancelled by a user or a dependency */
+	PHASE_SYSTEM,		/* node failure, boot failure, preemption */
+};
+
+struct job_info {
+	char		*id;		/* the job id as submitted (the array's) */
+	long		 task;		/* array index; -1 for a single job */
+	enum job_phase	 phase;
+	char		 state[64];	/* the scheduler's own state and reason */
+};
+
 /* The common handle; a backend's private state embeds it first. */
 struct sched {
 	const struct scheduler		*ops;
@@ -53,7 +84,48 @@ struct scheduler {
 	/* Block until something may have changed, or at most `seconds`. */
 	void		(*wait)(struct sched *, double seconds);
 	int		(*cancel)(struct sched *, const char *id, char **cause);
+
+	/*
+	 * Batch systems.  A backend with submit is driven by lib/batch.c:
+	 * job scripts rendered from templates/<template_dir>/, a journal,
+	 * polling.  index_env names the variables that hold the array index
+	 * in a job, in order of preference.
+	 */
+	const char	*template_dir;
+	const char	*script_suffix;		/* ".sbatch" */
+	const char	*const *index_env;
+	/*
+	 * Log file names relative to the iteration folder: of a member job
+	 * (in its member folder, whose number has `width` digits), of an
+	 * array whose indices are not member numbers, of an update job.
+	 */
+	char		*(*log_name)(int kind, int width);
+	/* The largest array index the scheduler accepts. */
+	long		(*max_index)(struct sched *, char **cause);
+	/* Directive lines for a job asking for r, logging to log. */
+	char		*(*directives)(const struct resources *r, const char *log);
+	int		(*submit)(struct sched *, const struct job_request *,
+			    char **id, char **cause);
+	/*
+	 * The state of jobs ids[0..n) and all of their array tasks, in one
+	 * call to the scheduler.  Jobs it no longer knows are left out.
+	 */
+	int		(*query)(struct sched *, char *const *ids, size_t n,
+			    struct job_info **, size_t *ninfo, char **cause);
+	/* Live jobs by name, for intents whose id was never recorded. */
+	int		(*find)(struct sched *, char *const *names, size_t n,
+			    char ***ids, char **cause);
+	/*
+	 * Finished jobs from accounting (sacct); 1 when the cluster keeps no
+	 * accounting.
+	 */
+	int		(*history)(struct sched *, char *const *ids, size_t n,
+			    struct job_info **, size_t *ninfo, char **cause);
+	int		(*cancel_jobs)(struct sched *, char *const *ids, size_t n,
+			    char **cause);
 };
+
+void	 job_info_free(struct job_info *, size_t);
 
 /* The backend called name, or NULL. */
 const struct scheduler	*scheduler_find(const char *name);
@@ -64,5 +136,13 @@ int	 sched_available(const struct scheduler *, char **cause);
 int	 sched_cancel(struct sched *, const char *id, char **cause);
 
 extern const struct scheduler sched_local;
+extern const struct scheduler sched_slurm;
+
+/* sacct -P output (JobID|State|ExitCode) to job_info, for the tests too. */
+int	 slurm_parse_sacct(const char *text, struct job_info **, size_t *n,
+	    char **cause);
+/* squeue -o '%i|%T|%r' output likewise. */
+int	 slurm_parse_squeue(const char *text, struct job_info **, size_t *n,
+	    char **cause);
 
 #endif

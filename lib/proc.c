@@ -1,0 +1,155 @@
+/* Running the batch system's commands: fork, exec, collect both outputs. */
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/proc.h"
+#include "lib/util.h"
+
+extern char **environ;
+
+struct sink {
+	int	 fd;
+	char	*buf;
+	size_t	 len, cap;
+};
+
+static void
+sink_read(struct sink *s)
+{
+	ssize_t	 n;
+
+	if (s->cap - s->len < 4096) {
+		s->cap = s->cap * 2 + 4096;
+		s->buf = xreallocarray(s->buf, s->cap, 1);
+	}
+	n = read(s->fd, s->buf + s->len, s->cap - s->len - 1);
+	if (n > 0)
+		s->len += n;
+	else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	s->buf[s->len] = '\0';
+}
+
+static char **
+child_env(int (*drop)(const char *))
+{
+	char	**env;
+	size_t	 n = 0, i, k = 0;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 1, sizeof *env);
+	for (i = 0; i < n; i++)
+		if (drop == NULL || !drop(environ[i]))
+			env[k++] = environ[i];
+	return env;
+}
+
+int
+proc_run(char *const argv[], int (*drop)(const char *), double timeout,
+    struct proc_result *r, char **cause)
+{
+	struct sink	 s[2] = { { -1, NULL, 0, 0 }, { -1, NULL, 0, 0 } };
+	struct pollfd	 pfd[2];
+	char		**env = child_env(drop), *cmd;
+	double		 end = now() + timeout;
+	int		 p1[2], p2[2], ws, nfd, i, killed = 0;
+	pid_t		 pid;
+
+	memset(r, 0, sizeof *r);
+	if (pipe2(p1, O_CLOEXEC) == -1 || pipe2(p2, O_CLOEXEC) == -1) {
+		free(env);
+		return failf(cause, "pipe: %s", strerror(errno));
+	}
+	if ((pid = fork()) == -1) {
+		free(env);
+		close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
+		return failf(cause, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		int	 null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(p1[1], 1);
+		dup2(p2[1], 2);
+		signal(SIGPIPE, SIG_DFL);
+		execvpe(argv[0], argv, env);
+		_exit(127);
+	}
+	free(env);
+	close(p1[1]);
+	close(p2[1]);
+	s[0].fd = p1[0];
+	s[1].fd = p2[0];
+	while (s[0].fd != -1 || s[1].fd != -1) {
+		nfd = 0;
+		for (i = 0; i < 2; i++)
+			if (s[i].fd != -1) {
+				pfd[nfd].fd = s[i].fd;
+				pfd[nfd++].events = POLLIN;
+			}
+		if (now() > end && !killed) {
+			kill(pid, SIGKILL);
+			killed = 1;
+		}
+		if (poll(pfd, nfd, 1000) == -1 && errno != EINTR)
+			break;
+		for (i = 0; i < nfd; i++)
+			if (pfd[i].revents)
+				sink_read(pfd[i].fd == s[0].fd ? &s[0] : &s[1]);
+	}
+	for (i = 0; i < 2; i++)
+		if (s[i].fd != -1)
+			close(s[i].fd);
+	while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
+		;
+	r->out = s[0].buf ? s[0].buf : xstrdup("");
+	r->err = s[1].buf ? s[1].buf : xstrdup("");
+	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	if (killed || (WIFEXITED(ws) && WEXITSTATUS(ws) == 127 &&
+	    r->out[0] == '\0' && r->err[0] == '\0')) {
+		cmd = proc_argv_string(argv);
+		if (killed)
+			failf(cause, "'%s' did not finish in %.0f s", cmd, timeout);
+		else
+			failf(cause, "cannot run '%s': command not found", argv[0]);
+		free(cmd);
+		proc_result_release(r);
+		return -1;
+	}
+	return 0;
+}
+
+void
+proc_result_release(struct proc_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+char *
+proc_argv_string(char *const argv[])
+{
+	char	*s = xstrdup(""), *t;
+	size_t	 i;
+
+	for (i = 0; argv[i]; i++) {
+		if (argv[i][strcspn(argv[i], " \t'\"$\\")] != '\0' ||
+		    argv[i][0] == '\0')
+			t = xasprintf("%s%s'%s'", s, i ? " " : "", argv[i]);
+		else
+			t = xasprintf("%s%s%s", s, i ? " " : "", argv[i]);
+		free(s);
+		s = t;
+	}
+	return s;
+}

@@ -1,0 +1,25 @@
+/* Running other programs (the batch system's commands) without a shell. */
+#ifndef CALIB_PROC_H
+#define CALIB_PROC_H
+
+struct proc_result {
+	int	 status;	/* exit status; 128+N when killed by signal N */
+	char	*out;		/* everything written to stdout, NUL-terminated */
+	char	*err;		/* and to stderr */
+};
+
+/*
+ * Run argv[0] (searched in PATH) with stdin from /dev/null and collect its
+ * output.  Variables for which drop() answers 1 are removed from its
+ * environment (drop may be NULL).  A command still running after timeout
+ * seconds is killed.  Returns 0 when it ran (whatever its exit status), or
+ * -1 with *cause set when it could not be started or was killed.
+ */
+int	 proc_run(char *const argv[], int (*drop)(const char *), double timeout,
+	    struct proc_result *, char **cause);
+void	 proc_result_release(struct proc_result *);
+
+/* The command line as a user would type it, for messages and logs. */
+char	*proc_argv_string(char *const argv[]);
+
+#endif
