@@ -9,6 +9,8 @@ int	 cmd_exec(int, char **);
 int	 cmd_update(int, char **);
 int	 cmd_run(int, char **);
 int	 cmd_status(int, char **);
+int	 cmd_cancel(int, char **);
+int	 cmd_backends(int, char **);
 
 /* Print "calib: message" on stderr and free the message. */
 void	 error_cause(char *cause);

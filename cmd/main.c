@@ -18,6 +18,10 @@ static const struct command {
 	{ "update", cmd_update, "perform the ensemble update of an iteration" },
 	{ "status", cmd_status, "show members, misfit and estimates per "
 	    "iteration" },
+	{ "cancel", cmd_cancel, "cancel every live batch job of an "
+	    "experiment" },
+	{ "backends", cmd_backends, "list the backends and whether they are "
+	    "usable here" },
 	{ NULL, NULL, NULL }
 };
 

@@ -12,7 +12,7 @@
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib run [-d] [-b backend] [-j jobs] [experiment]\n";
+    "usage: calib run [-dv] [-b backend] [-j jobs] [experiment]\n";
 
 struct view {
 	int	 tty;
@@ -92,6 +92,7 @@ cmd_run(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "detach", no_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -104,13 +105,16 @@ cmd_run(int argc, char **argv)
 	ssize_t			 len;
 	struct batch_opts	 bo;
 	long			 jobs = 0;
-	int			 ch, rc, lock, detach = 0;
+	int			 ch, rc, lock, detach = 0, verbose = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:dhj:", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "b:dhj:v", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'd':
 			detach = 1;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		case 'b':
 			if ((sc = scheduler_find(optarg)) == NULL) {
@@ -172,6 +176,7 @@ cmd_run(int argc, char **argv)
 		bo.calib = e.backend.calib ? e.backend.calib : self;
 		bo.max_running = jobs ? jobs : e.backend.max_running;
 		bo.detach = detach;
+		bo.verbose = verbose;
 		rc = batch_drive(&e, sc, &bo, &hooks, &cause);
 	} else
 		rc = drive(&e, sc, jobs ? jobs : sysconf(_SC_NPROCESSORS_ONLN),

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "lib/batch.h"
 #include "lib/eki.h"
 #include "lib/fsio.h"
 #include "lib/util.h"
@@ -164,6 +165,67 @@ text_iteration(const struct experiment *e, const struct iter_stat *s)
 		}
 }
 
+/*
+ * The experiment's live batch jobs, from the journal and one query to the
+ * scheduler; a scheduler that cannot be asked is a warning, not an error.
+ */
+static void
+show_jobs(const struct experiment *e, int json)
+{
+	const struct scheduler	*sc = NULL;
+	struct job_summary	*v = NULL;
+	struct journal		 j;
+	char			*cause = NULL;
+	size_t			 n = 0, i, shown = 0;
+	int			 ok;
+
+	ok = journal_load(e, &j, &cause) == 0 &&
+	    batch_jobs(e, &j, &sc, &v, &n, &cause) == 0;
+	if (!ok) {
+		fprintf(stderr, "calib: cannot tell the state of the "
+		    "experiment's jobs: %s\n", cause);
+		free(cause);
+		if (json)
+			fputs(",\"jobs\":null", stdout);
+		journal_release(&j);
+		return;
+	}
+	if (json)
+		fputs(",\"jobs\":[", stdout);
+	for (i = 0; i < n; i++) {
+		const struct jentry *x = v[i].entry;
+
+		if (!v[i].live)
+			continue;
+		if (json) {
+			printf("%s{\"id\":\"%s\",\"backend\":\"%s\","
+			    "\"kind\":\"%s\",\"iteration\":%ld,", shown ? "," :
+			    "", x->id, x->backend, x->kind == JOB_UPDATE ?
+			    "update" : "members", x->iteration);
+			if (x->kind == JOB_MEMBERS)
+				printf("\"members\":\"%s\",", x->members);
+			printf("\"queued\":%zu,\"running\":%zu}", v[i].queued,
+			    v[i].running);
+		} else {
+			if (shown == 0)
+				printf("live jobs (%s):\n", sc->name);
+			if (x->kind == JOB_UPDATE)
+				printf("    %-12s iteration %ld update: %s\n",
+				    x->id, x->iteration, v[i].state);
+			else
+				printf("    %-12s iteration %ld members %s: "
+				    "%zu running, %zu queued\n", x->id,
+				    x->iteration, x->members, v[i].running,
+				    v[i].queued);
+		}
+		shown++;
+	}
+	if (json)
+		fputs("]", stdout);
+	free(v);
+	journal_release(&j);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -228,7 +290,10 @@ cmd_status(int argc, char **argv)
 		free(s.std);
 	}
 	if (json)
-		printf("]}\n");
+		fputs("]", stdout);
+	show_jobs(&e, json);
+	if (json)
+		fputs("}\n", stdout);
 	experiment_release(&e);
 	return finish_stdout(EXIT_OK);
 }

@@ -54,6 +54,7 @@ struct batch {
 	double			 start;
 	double			 failing;	/* queries failing since; 0 */
 	struct progress		 shown;		/* last counts reported */
+	size_t			 polls;
 };
 
 static void
@@ -149,6 +150,12 @@ poll_jobs(struct batch *b, long it, char **cause)
 	free(ids);
 	if (rc == 0) {
 		b->failing = 0;
+		if (n == 0)
+			return 0;
+		b->polls++;
+		if (b->o->verbose)
+			note(b, "poll %zu: %zu jobs asked about, %zu tasks known",
+			    b->polls, n, b->ninfo);
 		return 0;
 	}
 	if (b->failing == 0)

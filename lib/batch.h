@@ -14,6 +14,7 @@ struct batch_opts {
 	const char	*calib;		/* calib binary the jobs run */
 	long		 max_running;	/* array tasks at once; 0: no limit */
 	int		 detach;	/* submit the whole chain and return */
+	int		 verbose;	/* note every poll */
 };
 
 /*

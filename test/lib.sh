@@ -89,3 +89,50 @@ forward_model:
 $2
 YAML
 }
+
+# start_slurm: a real single-node Slurm cluster for this script, from
+# test/slurm-cluster.sh, stopped when the script exits however it exits.
+# Extra arguments are exported first (CALIB_TEST_MAX_ARRAY=5).
+start_slurm() {
+	if [ "$(id -u)" -ne 0 ] || ! command -v slurmctld >/dev/null 2>&1; then
+		echo "1..0 # SKIP needs root and Debian's slurm-wlm"
+		exit 0
+	fi
+	for _v; do export "$_v"; done
+	SLURM_DIR=$TRASH/slurm
+	trap 'sh "$TOP/test/slurm-cluster.sh" stop "$SLURM_DIR"' EXIT
+	trap 'exit 1' INT TERM HUP
+	if ! sh "$TOP/test/slurm-cluster.sh" start "$SLURM_DIR"; then
+		echo "Bail out! the test Slurm cluster did not start"
+		exit 1
+	fi
+	. "$SLURM_DIR/env"
+	export SLURM_CONF
+}
+
+# wrap_commands CMD...: put logging wrappers first in PATH; each call
+# appends its command line to $TRASH/calls, then runs the real command.
+wrap_commands() {
+	mkdir -p "$TRASH/bin"
+	for _c; do
+		_real=$(command -v "$_c") || return 1
+		cat >"$TRASH/bin/$_c" <<WRAP
+#!/bin/sh
+echo "$_c \$*" >>"$TRASH/calls"
+exec "$_real" "\$@"
+WRAP
+		chmod +x "$TRASH/bin/$_c"
+	done
+	PATH=$TRASH/bin:$PATH
+	: >"$TRASH/calls"
+}
+
+# calls CMD: how many times CMD ran through its wrapper.
+calls() {
+	grep -c "^$1 " "$TRASH/calls"
+}
+
+# no_live_jobs: squeue lists no pending or running job.
+no_live_jobs() {
+	[ -z "$(squeue -h -t pending,running -o %i)" ]
+}

@@ -39,7 +39,9 @@ start() {
 	base=$((20000 + ($$ % 200) * 50))
 	ctld=$(free_port "$base")
 	slurmd=$(free_port $((ctld + 1)))
-	cpus=$(nproc)
+	# Members of the tests mostly wait; more slots than cores keep the
+	# cluster from serialising them (config_overrides lets slurmd agree).
+	cpus=$(($(nproc) * 8))
 	mem=$(awk '/MemTotal/ { print int($2 / 1024 / 2) }' /proc/meminfo)
 	cat >"$dir/slurm.conf" <<EOF
 ClusterName=calibtest
@@ -53,10 +55,11 @@ CredType=cred/none
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
-SchedulerType=sched/backfill
-SchedulerParameters=defer_batch
+SelectTypeParameters=CR_Core
+SchedulerType=sched/builtin
+SchedulerParameters=sched_min_interval=0
 MpiDefault=none
+SlurmdParameters=config_overrides
 ReturnToService=2
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool

@@ -1,0 +1,85 @@
+#!/bin/sh
+# Lorenz-96 through a real Slurm cluster, attached and detached: the same
+# estimates as on the local backend, two sbatch calls per iteration and one
+# squeue call per poll.
+. "$(dirname "$0")/lib.sh"
+start_slurm
+wrap_commands sbatch squeue scancel sacct scontrol
+
+ex=$TOP/share/examples/lorenz96
+for d in local attached detached; do
+	mkdir -p $d
+	cp "$ex/calib.yaml" "$ex/obs.txt" "$ex/noise_std.txt" "$ex/model" $d/
+	printf 'backend: {poll_interval: 2s}\nresources: {time: 10m, mem: 200M}\n' \
+	    >>$d/calib.yaml
+done
+iters=$(sed -n 's/^iterations: //p' local/calib.yaml)
+
+try "$CALIB" run local/calib.yaml
+expect_rc 0 "lorenz96 runs on the local backend"
+
+# Attached.
+: >"$TRASH/calls"
+try "$CALIB" run -v -b slurm attached/calib.yaml
+expect_rc 0 "lorenz96 runs through Slurm, attached"
+cp out attached.out
+check "two sbatch calls per iteration" \
+    test "$(calls sbatch)" -eq $((2 * (iters + 1)))
+check "one array job per iteration" \
+    test "$(grep -c -- '--array=1-20 ' "$TRASH/calls")" -eq $((iters + 1))
+check "one squeue call per poll" \
+    test "$(calls squeue)" -eq "$(grep -c '^poll [0-9]*:' attached.out)"
+check "each squeue call asks about every job at once" \
+    test "$(grep '^squeue ' "$TRASH/calls" | grep -vc -- ' --jobs [0-9,]*$')" -eq 0
+check "update jobs wait for their array" \
+    test "$(grep -c -- '--dependency=afterany:[0-9]* --kill-on-invalid-dep=yes' \
+    "$TRASH/calls")" -eq $((iters + 1))
+check "member logs are in the member folders" \
+    test -s attached/output/iteration_000/member_001/slurm-*_1.out -o \
+    -f attached/output/iteration_000/member_001/slurm-*_1.out
+check "scripts are kept in the iteration folder" \
+    test -f attached/output/iteration_003/member.sbatch -a \
+    -f attached/output/iteration_003/update.sbatch
+
+# The same ensembles as on the local backend, to the last bit: members and
+# the update are deterministic for a given seed.
+same() {
+	/usr/bin/python3 - "$1" "$2" "$iters" <<'PY'
+import sys, h5py, numpy as np
+a, b, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for it in range(n + 1):
+    f = "/output/iteration_%03d/ensemble.h5" % it
+    x, y = h5py.File(a + f)["constrained"][()], h5py.File(b + f)["constrained"][()]
+    if not np.array_equal(x, y):
+        sys.exit("iteration %d differs" % it)
+PY
+}
+check "attached: the same ensembles as the local backend" same local attached
+
+# Detached: submit the chain, return at once, finish without calib.
+: >"$TRASH/calls"
+try "$CALIB" run -d -b slurm detached/calib.yaml
+expect_rc 0 "calib run --detach submits and exits"
+check "the whole chain in 2 sbatch calls per iteration" \
+    test "$(calls sbatch)" -eq $((2 * (iters + 1)))
+check "member arrays after the first wait for the update before them" \
+    test "$(grep -c -- '--array=1-20 .*--dependency=afterok:' "$TRASH/calls")" \
+    -eq "$iters"
+check "--detach says how to reattach" has out "'calib run' reattaches"
+try "$CALIB" status detached/calib.yaml
+check "calib status lists the live jobs" has out "live jobs (slurm):"
+final=detached/output/iteration_$(printf %03d "$iters")/results.h5
+check "the detached chain finishes on its own" poll 900 test -f "$final"
+try "$CALIB" run -b slurm detached/calib.yaml
+expect_rc 0 "calib run afterwards reattaches and finds the work done"
+check "reattaching submits nothing" \
+    test "$(calls sbatch)" -eq $((2 * (iters + 1)))
+check "detached: the same ensembles as the local backend" \
+    same local detached
+
+# The estimate itself, as make demo checks it.
+F=$("$CALIB" status --json detached/calib.yaml |
+    sed -n 's/.*"F":{"mean":\([^,]*\),.*/\1/p')
+check "F within 5% of the truth 8 (got $F)" \
+    awk -v f="$F" 'BEGIN { e = (f - 8) / 8; exit !(e < 0.05 && e > -0.05) }'
+done_testing
