@@ -691,7 +691,9 @@ follow_update(struct batch *b, long it, size_t ji, struct member *ms,
 				gone = now();
 			if (closed(b, it))
 				return 0;
-			if (now() - gone >= fs_lag()) {
+			/* Only a job that succeeded may still show its work. */
+			if (now() - gone >= fs_lag() ||
+			    (inf && inf->phase != PHASE_COMPLETED)) {
 				tail = log_tail(b, it, b->j.v[ji].id);
 				failf(cause, "iteration %ld: update job %s ended "
 				    "%s without closing the iteration: %s", it,
@@ -793,6 +795,8 @@ attached(struct batch *b, char **cause)
 		} else
 			u = NULL;
 		if (u == NULL && !closed(b, it)) {
+			/* Retries are allowed again: forget the chain's view. */
+			memset(ms, 0, b->e->ensemble_size * sizeof *ms);
 			if (run_members(b, it, ms, cause) != 0)
 				goto fail;
 			after = known_member_jobs(b, it, 0);
