@@ -12,7 +12,7 @@ VERSION	:= 0.1.0
 DEB_BUILD := gcc make pkg-config libyaml-dev libhdf5-dev liblapacke-dev \
 	libopenblas-dev libgsl-dev
 DEB_CHECK := libcmocka-dev mandoc perl bsdextrautils python3 python3-numpy \
-	python3-h5py
+	python3-h5py slurm-wlm iproute2 procps
 
 PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -100,13 +100,17 @@ test/bench/bench_update: test/bench/bench_update.c $(LIB_OBJ)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/calib
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/calib/templates/slurm
 	install -m 755 calib $(DESTDIR)$(PREFIX)/bin/calib
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 644 templates/slurm/* $(DESTDIR)$(PREFIX)/share/calib/templates/slurm
 
 clean:
-	rm -f calib $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update
+	rm -f calib $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update \
+		lib/templates.inc
 	rm -rf test/trash share/examples/*/output
 
 .PHONY: all deps deps-check demo check bench install clean

@@ -9,7 +9,8 @@ for page in "$TOP"/man/*; do
 	[ -s lint ] && sed 's/^/# /' lint
 done
 for page in calib.1 calib-init.1 calib-exec.1 calib-update.1 calib-run.1 \
-    calib-status.1 calib.yaml.5 calib-state.5; do
+    calib-status.1 calib-cancel.1 calib-backends.1 calib.yaml.5 calib-state.5 \
+    calib-templates.7; do
 	check "man/$page exists" test -f "$TOP/man/$page"
 done
 
@@ -18,7 +19,7 @@ synopsis() {
 	    awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' |
 	    tr -s ' \t\n' '   ' | sed 's/^ *//; s/ *$//'
 }
-for cmd in init exec update run status; do
+for cmd in init exec update run status cancel backends; do
 	"$CALIB" "$cmd" -h | sed 's/^usage: //' | tr -s ' \n' '  ' |
 	    sed 's/ *$//' >usage
 	synopsis "calib-$cmd.1" >syn
@@ -35,4 +36,16 @@ while read -r cmd; do
 	check "calib $cmd has a man page" test -f "$TOP/man/calib-$cmd.1"
 done <cmds
 
+
+# Every variable the built-in templates use, and every one calib renders,
+# is described in calib-templates(7).
+{
+	grep -oh '{{[a-z_]*}}' "$TOP"/templates/*/*
+	grep -o '(struct tvar){ "[a-z_]*"' "$TOP/lib/batch.c" |
+	    sed 's/.*"\(.*\)"/{{\1}}/'
+} | sort -u >vars
+check "the variables calib renders are found" test "$(wc -l <vars)" -ge 7
+while read -r v; do
+	check "calib-templates(7) describes $v" grep -qF "Cm $v" "$TOP/man/calib-templates.7"
+done <vars
 done_testing
