@@ -105,6 +105,9 @@ check_keys(struct yctx *y, yaml_node_t *n, const char *where,
 				break;
 			}
 			d = edit_distance(allowed[i], k);
+			/* "gpus" means gpus_per_task more than qos. */
+			if (strlen(k) >= 3 && !strncmp(allowed[i], k, strlen(k)))
+				d = 1;
 			if (d < bestd) {
 				bestd = d;
 				best = allowed[i];
