@@ -5,6 +5,8 @@
  * not to load slurmctld with many small queries).
  */
 #include <ctype.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,45 +178,64 @@ slurm_time(char *buf, size_t len, double t)
 	    s / 60 % 60, s % 60);
 }
 
+/* Resource keys with a value of their own, and sbatch's option for each. */
+static const struct {
+	const char	*option;
+	size_t		 number;	/* offset of a long, or 0 */
+	size_t		 name;		/* offset of a char *, or 0 */
+} slurm_keys[] = {
+	{ "--nodes=%ld", offsetof(struct resources, nodes), 0 },
+	{ "--ntasks=%ld", offsetof(struct resources, ntasks), 0 },
+	{ "--cpus-per-task=%ld", offsetof(struct resources, cpus_per_task), 0 },
+	{ "--gpus-per-task=%ld", offsetof(struct resources, gpus_per_task), 0 },
+	{ "--mem=%ldM", offsetof(struct resources, mem_mb), 0 },
+	{ "--partition=%s", 0, offsetof(struct resources, partition) },
+	{ "--account=%s", 0, offsetof(struct resources, account) },
+	{ "--qos=%s", 0, offsetof(struct resources, qos) },
+	{ "--constraint=%s", 0, offsetof(struct resources, constraint) },
+};
+
+/* Append "#SBATCH <option>\n" to *out. */
+static void
+directive(char **out, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*line, *t;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	t = xasprintf("%s#SBATCH %s\n", *out, line);
+	free(line);
+	free(*out);
+	*out = t;
+}
+
 static char *
 slurm_directives(const struct resources *r, const char *log)
 {
-	char	*out = xstrdup(""), *t, tb[64];
-	size_t	 i;
+	const char	*base = (const char *)r;
+	char		*out = xstrdup(""), tb[64];
+	long		 n;
+	size_t		 i;
 
-#define ADD(...) do {							\
-	char *_l = xasprintf(__VA_ARGS__);				\
-	t = xasprintf("%s#SBATCH %s\n", out, _l);			\
-	free(_l);							\
-	free(out);							\
-	out = t;							\
-} while (0)
 	if (r->time > 0) {
 		slurm_time(tb, sizeof tb, r->time);
-		ADD("--time=%s", tb);
+		directive(&out, "--time=%s", tb);
 	}
-	if (r->nodes)
-		ADD("--nodes=%ld", r->nodes);
-	if (r->ntasks)
-		ADD("--ntasks=%ld", r->ntasks);
-	if (r->cpus_per_task)
-		ADD("--cpus-per-task=%ld", r->cpus_per_task);
-	if (r->gpus_per_task)
-		ADD("--gpus-per-task=%ld", r->gpus_per_task);
-	if (r->mem_mb)
-		ADD("--mem=%ldM", r->mem_mb);
-	if (r->partition)
-		ADD("--partition=%s", r->partition);
-	if (r->account)
-		ADD("--account=%s", r->account);
-	if (r->qos)
-		ADD("--qos=%s", r->qos);
-	if (r->constraint)
-		ADD("--constraint=%s", r->constraint);
+	for (i = 0; i < sizeof slurm_keys / sizeof slurm_keys[0]; i++) {
+		if (slurm_keys[i].number) {
+			memcpy(&n, base + slurm_keys[i].number, sizeof n);
+			if (n > 0)
+				directive(&out, slurm_keys[i].option, n);
+		} else if (*(char *const *)(base + slurm_keys[i].name))
+			directive(&out, slurm_keys[i].option,
+			    *(char *const *)(base + slurm_keys[i].name));
+	}
 	for (i = 0; i < r->extra.n; i++)
-		ADD("%s", r->extra.v[i]);
-	ADD("--output=%s", log);
-#undef ADD
+		directive(&out, "%s", r->extra.v[i]);
+	directive(&out, "--output=%s", log);
 	/* Drop the last newline: the template puts the line in place. */
 	out[strlen(out) - 1] = '\0';
 	return out;

@@ -23,18 +23,6 @@ static const char base_yaml[] =
     "  command: [model, \"{parameters}\", \"{output}\"]\n"
     "  output: {file: out.txt}\n";
 
-static void
-load(const char *extra, struct experiment *e)
-{
-	char	*cause = NULL, *text = xasprintf("%s%s", base_yaml, extra);
-
-	put_text("calib.yaml", text);
-	free(text);
-	if (config_load(test_path("calib.yaml"), NULL, NULL, e, &cause) != 0) {
-		print_error("%s\n", cause);
-		fail();
-	}
-}
 
 static char *
 render(struct experiment *e, enum jkind kind, long it)
@@ -56,7 +44,7 @@ test_script_every_key(void **state)
 	char			*text, *want;
 
 	(void)state;
-	load("resources:\n"
+	load_experiment(base_yaml, "resources:\n"
 	    "  time: 1d2h3m4s\n"
 	    "  nodes: 2\n"
 	    "  ntasks: 8\n"
@@ -128,7 +116,7 @@ test_script_update_resources(void **state)
 	char			*text;
 
 	(void)state;
-	load("resources: {time: 10m}\n"
+	load_experiment(base_yaml, "resources: {time: 10m}\n"
 	    "update_resources: {time: \"00:30:00\", mem: 64G, partition: big}\n",
 	    &e);
 	text = render(&e, JOB_UPDATE, 0);
@@ -206,7 +194,7 @@ test_own_templates(void **state)
 	assert_int_equal(mkdirs(test_path("tmpl"), NULL), 0);
 	put_text("tmpl/member.sbatch", "#!/bin/sh\n{{directives}}\nexec "
 	    "{{calib}} exec -i {{iteration}} {{output_dir}}\n");
-	load("backend: {templates: tmpl}\n", &e);
+	load_experiment(base_yaml, "backend: {templates: tmpl}\n", &e);
 	text = render(&e, JOB_MEMBERS, 1);
 	assert_non_null(strstr(text, "\nexec '/opt/calib 1.0/bin/calib' exec "
 	    "-i 1 '"));
@@ -350,7 +338,7 @@ test_journal(void **state)
 	FILE			*fp;
 
 	(void)state;
-	load("", &e);
+	load_experiment(base_yaml, "", &e);
 	assert_int_equal(mkdirs(e.output_dir, NULL), 0);
 	assert_int_equal(journal_load(&e, &j, &cause), 0);
 	assert_int_equal(j.n, 0);

@@ -34,18 +34,6 @@ static const char base_yaml[] =
     "  command: [./model]\n"
     "  output: {file: out.txt}\n";
 
-static void
-load(struct experiment *e, const char *extra)
-{
-	char	*cause = NULL, *text = xasprintf("%s%s", base_yaml, extra);
-
-	put_text("calib.yaml", text);
-	free(text);
-	if (config_load(test_path("calib.yaml"), NULL, NULL, e, &cause) != 0) {
-		print_error("%s\n", cause);
-		fail();
-	}
-}
 
 static char *
 render(const char *extra)
@@ -54,7 +42,7 @@ render(const char *extra)
 	double			 theta[3] = { 10, -0.5, 2e-7 };
 	char			*out = NULL, *cause = NULL, *tmpl = NULL;
 
-	load(&e, extra);
+	load_experiment(base_yaml, extra, &e);
 	if (e.pformat == PF_TEMPLATE)
 		assert_int_equal(read_file(e.ptemplate, &tmpl, NULL, NULL), 0);
 	if (paramfile_render(&e, theta, 2, 5, tmpl, &out, &cause) != 0) {
@@ -71,7 +59,7 @@ test_config_fields(void **state)
 {
 	struct experiment	 e;
 
-	load(&e, "");
+	load_experiment(base_yaml, "", &e);
 	assert_int_equal(e.nparams, 4);
 	assert_int_equal(e.ncalib, 3);
 	assert_int_equal(e.params[1].offset, 1);
@@ -309,7 +297,7 @@ test_state_round_trip(void **state)
 	double			 u[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	size_t			 i;
 
-	load(&e, "");
+	load_experiment(base_yaml, "", &e);
 	free(e.output_dir);
 	e.output_dir = xstrdup(test_path("out"));
 	en.iteration = 1;

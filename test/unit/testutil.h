@@ -50,6 +50,19 @@ put_text(const char *name, const char *text)
 	put_file(name, text, strlen(text));
 }
 
+/* Load the experiment base + extra, written to calib.yaml; fail on error. */
+#define load_experiment(base, extra, e) do {				\
+	char *_cause = NULL, *_text = xasprintf("%s%s", (base), (extra)); \
+									\
+	put_text("calib.yaml", _text);					\
+	free(_text);							\
+	if (config_load(test_path("calib.yaml"), NULL, NULL, (e),	\
+	    &_cause) != 0) {						\
+		print_error("%s\n", _cause);				\
+		fail();							\
+	}								\
+} while (0)
+
 #define assert_close(a, b, tol) do {					\
 	double _a = (a), _b = (b);					\
 	if (!(fabs(_a - _b) <= (tol))) {				\
