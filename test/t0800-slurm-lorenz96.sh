@@ -77,6 +77,15 @@ check "reattaching submits nothing" \
 check "detached: the same ensembles as the local backend" \
     same local detached
 
+# The number of submissions does not grow with the ensemble.
+: >"$TRASH/calls"
+SIZE=100 ITERATIONS=1 make_experiment big "backend: {poll_interval: 2s}"
+try "$CALIB" run -v -b slurm big/calib.yaml
+expect_rc 0 "100 members through Slurm"
+check "still two sbatch calls per iteration" test "$(calls sbatch)" -eq 4
+check "still one squeue call per poll" \
+    test "$(calls squeue)" -eq "$(grep -c '^poll [0-9]*:' out)"
+
 # The estimate itself, as make demo checks it.
 F=$("$CALIB" status --json detached/calib.yaml |
     sed -n 's/.*"F":{"mean":\([^,]*\),.*/\1/p')
