@@ -317,7 +317,7 @@ submit_members(struct batch *b, long it, const long *list, size_t n,
 	struct jentry		 proto;
 	char			*script = NULL, *dir, *log, *members, *arr, *t;
 	long			 maxi, off, *idx;
-	size_t			 i, k, at, ji;
+	size_t			 i, k, ji;
 	int			 rc = -1;
 
 	if ((maxi = b->sc->max_index(b->s, cause)) < 1)
@@ -350,7 +350,6 @@ submit_members(struct batch *b, long it, const long *list, size_t n,
 		q.after_ok = after_ok;
 		q.log = log;
 		q.offset = off;
-		at = 0;
 		rc = submit(b, &proto, &q, &ji, cause);
 		if (rc == 0) {
 			note(b, "iteration %ld: submitted members %s as job %s",
@@ -360,7 +359,6 @@ submit_members(struct batch *b, long it, const long *list, size_t n,
 			free(*after);
 			*after = t;
 		}
-		(void)at;
 		free(members);
 		free(arr);
 		free(log);
@@ -760,7 +758,7 @@ attached(struct batch *b, char **cause)
 	char			*after;
 	size_t			 ji;
 	long			 it;
-	int			 r, fresh;
+	int			 r;
 
 	ms = xcalloc(b->e->ensemble_size, sizeof *ms);
 	for (;;) {
@@ -776,18 +774,21 @@ attached(struct batch *b, char **cause)
 		memset(&b->shown, 0xff, sizeof b->shown);
 		b->interval = POLL_FIRST;
 		u = journal_last(&b->j, JOB_UPDATE, it);
-		fresh = 0;
 		if (u != NULL && u->id != NULL) {
 			/* A chain's update, or one from an earlier run. */
 			ji = u - b->j.v;
 			r = follow_update(b, it, ji, ms, cause);
 			if (r < 0)
 				goto fail;
-			if (r == 1 && b->j.v[ji].seq > 0 &&
-			    b->j.v[ji].time >= b->start)
+			/* Submitted by this run and failed: stop here. */
+			if (r == 1 && b->j.v[ji].time >= b->start)
 				goto fail;
 			if (r == 1) {
-				/* It failed before this run: try again. */
+				/*
+				 * Submitted before this run (a chain, or a run
+				 * that was stopped): take over, retrying what
+				 * may be retried, with an update of its own.
+				 */
 				free(*cause);
 				*cause = NULL;
 				u = NULL;
@@ -804,11 +805,9 @@ attached(struct batch *b, char **cause)
 			free(after);
 			if (r != 0)
 				goto fail;
-			fresh = 1;
 			if (follow_update(b, it, ji, ms, cause) != 0)
 				goto fail;
 		}
-		(void)fresh;
 		if (update_experiment(b->e, it, &rep, cause) != 0)
 			goto fail;
 		if (b->h->updated)
