@@ -132,6 +132,17 @@ forward_run(const struct experiment *e, long it, long m,
 	size_t			 i, d;
 
 	memset(st, 0, sizeof *st);
+	/*
+	 * A batch system may cancel the job at any moment, even before the
+	 * model starts: hold SIGTERM, SIGINT and SIGHUP from here until the
+	 * attempt is recorded, so that "running" is never the last word.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
 	dir = member_dir(e, it, m);
 	if (m < 1 || m > e->ensemble_size) {
 		failf(cause, "member %ld is out of range 1..%ld", m,
@@ -217,14 +228,7 @@ forward_run(const struct experiment *e, long it, long m,
 		dprintf(logfd, "calib exec: iteration %ld member %ld attempt %d on "
 		    "%s at %s\n", it, m, st->attempt, st->host, t);
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
 	if ((pid = fork()) == -1) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		failf(cause, "fork: %s", strerror(errno));
 		goto out;
 	}
@@ -242,7 +246,6 @@ forward_run(const struct experiment *e, long it, long m,
 	}
 	/* Whatever the model left behind in its group goes too. */
 	kill(-pid, SIGKILL);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	st->end = now();
 
 	if (WIFEXITED(wstatus))
@@ -276,6 +279,8 @@ out:
 	free(g);
 	if (rc == 0 && status_write(dir, st, cause) != 0)
 		rc = -1;
+	/* A signal still pending now ends calib exec, the attempt recorded. */
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (argv)
 		for (i = 0; i < e->ncommand; i++)
 			free(argv[i]);
