@@ -247,6 +247,21 @@ forward_run(const struct experiment *e, long it, long m,
 	/* Whatever the model left behind in its group goes too. */
 	kill(-pid, SIGKILL);
 	st->end = now();
+	/*
+	 * A batch system signals every process of the job at once: when the
+	 * model died first, calib exec's own signal is still pending.
+	 */
+	if (sig == 0 && !timed_out) {
+		sigset_t pend;
+
+		sigpending(&pend);
+		if (sigismember(&pend, SIGTERM))
+			sig = SIGTERM;
+		else if (sigismember(&pend, SIGINT))
+			sig = SIGINT;
+		else if (sigismember(&pend, SIGHUP))
+			sig = SIGHUP;
+	}
 
 	if (WIFEXITED(wstatus))
 		st->exit_status = WEXITSTATUS(wstatus);
