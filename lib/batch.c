@@ -449,6 +449,21 @@ resolve(struct batch *b, long it, struct member *ms, int may_retry,
 
 			if (p->state == MS_DONE || p->state == MS_FAILED)
 				continue;
+			p->job = job_of(b, it, m, &p->attempts);
+			x = p->job ? &b->j.v[p->job - 1] : NULL;
+			ji = x ? info_of(b, x->id, m - x->offset) : NULL;
+			/*
+			 * While the scheduler holds its job, the member has
+			 * nothing new on disk: spare the shared filesystem.
+			 */
+			if (ji && ji->phase == PHASE_QUEUED) {
+				p->state = MS_QUEUED;
+				continue;
+			}
+			if (ji && ji->phase == PHASE_RUNNING) {
+				p->state = MS_RUNNING;
+				continue;
+			}
 			dir = member_dir(b->e, it, m);
 			r = status_read(dir, &st, cause);
 			free(dir);
@@ -459,14 +474,11 @@ resolve(struct batch *b, long it, struct member *ms, int may_retry,
 				p->kept = st.end < b->start;
 				continue;
 			}
-			p->job = job_of(b, it, m, &p->attempts);
-			if (p->job == 0) {
+			if (x == NULL) {
 				snprintf(p->why, sizeof p->why, "not run yet");
 				p->state = MS_SUBMIT;
 				continue;
 			}
-			x = &b->j.v[p->job - 1];
-			ji = info_of(b, x->id, m - x->offset);
 			if (ji == NULL && pass == 1)
 				for (i = 0; i < nhist; i++)
 					if (x->id && !strcmp(hist[i].id, x->id) &&
@@ -474,14 +486,6 @@ resolve(struct batch *b, long it, struct member *ms, int may_retry,
 						ji = &hist[i];
 			mine = r == 1 && x->id != NULL &&
 			    !strcmp(st.job, x->id) && st.start >= x->time - 1;
-			if (ji && ji->phase == PHASE_QUEUED) {
-				p->state = MS_QUEUED;
-				continue;
-			}
-			if (ji && ji->phase == PHASE_RUNNING) {
-				p->state = MS_RUNNING;
-				continue;
-			}
 			if (ji && ji->phase == PHASE_SYSTEM) {
 				retry(b, p, may_retry, "job ended %s", ji->state);
 				continue;
@@ -632,17 +636,14 @@ log_tail(struct batch *b, long it, const char *id)
 {
 	char	*name, *rel, *dir, *path, *buf, *p, *end, *line = NULL;
 
+	/* The log name has the job id where the pattern says %j. */
 	rel = b->sc->log_name(LOG_UPDATE, 0);
-	name = xstrdup(rel);
-	if ((p = strstr(name, "%j")) != NULL) {
-		*p = '\0';
-		free(name);
-		name = xasprintf("%.*s%s%s", (int)(strstr(rel, "%j") - rel), rel,
-		    id, strstr(rel, "%j") + 2);
-	}
+	p = strstr(rel, "%j");
+	name = p ? xasprintf("%.*s%s%s", (int)(p - rel), rel, id, p + 2) :
+	    xstrdup(rel);
 	dir = iteration_dir(b->e, it);
 	path = path_join(dir, name);
-	if (wait_file(path, 0) && read_file(path, &buf, NULL, NULL) == 0) {
+	if (is_file(path) && read_file(path, &buf, NULL, NULL) == 0) {
 		end = buf + strlen(buf);
 		while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
 			end--;

@@ -346,14 +346,22 @@ bad:
 int
 ranges_contain(const char *s, long m)
 {
-	long	*v;
-	size_t	 n, i;
-	int	 found = 0;
+	const char	*p = s;
+	char		*end;
+	long		 a, b;
 
-	if (ranges_parse(s, &v, &n) != 0)
-		return 0;
-	for (i = 0; i < n && !found; i++)
-		found = v[i] == m;
-	free(v);
-	return found;
+	/* Walk the list without expanding it: arrays hold many members. */
+	while (*p) {
+		a = b = strtol(p, &end, 10);
+		if (end == p)
+			return 0;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		if (m >= a && m <= b)
+			return 1;
+		if (*end != ',')
+			return 0;
+		p = end + 1;
+	}
+	return 0;
 }

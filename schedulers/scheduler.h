@@ -88,12 +88,11 @@ struct scheduler {
 	/*
 	 * Batch systems.  A backend with submit is driven by lib/batch.c:
 	 * job scripts rendered from templates/<template_dir>/, a journal,
-	 * polling.  index_env names the variables that hold the array index
-	 * in a job, in order of preference.
+	 * polling.  In a job, calib exec finds the array index itself (see
+	 * member_from_env).
 	 */
 	const char	*template_dir;
 	const char	*script_suffix;		/* ".sbatch" */
-	const char	*const *index_env;
 	/*
 	 * Log file names relative to the iteration folder: of a member job
 	 * (in its member folder, whose number has `width` digits), of an

@@ -26,8 +26,6 @@ struct slurm {
 	long		 max_index;	/* 0 until read from scontrol */
 };
 
-static const char *const slurm_index_env[] = { "SLURM_ARRAY_TASK_ID", NULL };
-
 /* Is the program on PATH? */
 static int
 on_path(const char *prog)
@@ -62,7 +60,11 @@ last_line(const char *s)
 	return xasprintf("%.*s", (int)(end - b), b);
 }
 
-/* Run a Slurm command; a non-zero exit is an error naming the command. */
+/*
+ * Run a Slurm command.  A non-zero exit is an error naming the command and
+ * ending with the last line it printed, which callers may look at; r is
+ * then released.
+ */
 static int
 run(char *const argv[], int (*drop)(const char *), struct proc_result *r,
     char **cause)
@@ -78,6 +80,18 @@ run(char *const argv[], int (*drop)(const char *), struct proc_result *r,
 	failf(cause, "'%s' failed (exit %d): %s", cmd, r->status, why);
 	free(cmd);
 	free(why);
+	proc_result_release(r);
+	return -1;
+}
+
+/* Did the failed command end by saying this?  Then forget the error. */
+static int
+failed_with(char **cause, const char *what)
+{
+	if (*cause == NULL || strstr(*cause, what) == NULL)
+		return 0;
+	free(*cause);
+	*cause = NULL;
 	return 1;
 }
 
@@ -88,8 +102,9 @@ slurm_available(char **cause)
 	    "scontrol", NULL };
 	char		*argv[] = { "scontrol", "ping", NULL };
 	struct proc_result r;
+	char		*why = NULL;
 	size_t		 i;
-	int		 rc;
+	int		 rc = 0;
 
 	for (i = 0; progs[i]; i++)
 		if (!on_path(progs[i]))
@@ -97,22 +112,17 @@ slurm_available(char **cause)
 			    "Slurm's client commands (Debian: apt-get install "
 			    "slurm-client) or load them (module load slurm)",
 			    progs[i]);
-	if ((rc = run(argv, NULL, &r, cause)) < 0)
-		return -1;
-	if (rc == 0 && strstr(r.out, "DOWN") != NULL) {
-		free(*cause);
+	if (run(argv, NULL, &r, &why) != 0)
 		rc = failf(cause, "the Slurm controller does not answer: %s",
-		    r.out);
-	} else if (rc != 0) {
-		char *c = *cause;
-
-		*cause = xasprintf("the Slurm controller does not answer: %s",
-		    c);
-		free(c);
-		rc = -1;
+		    why);
+	else {
+		if (strstr(r.out, "DOWN") != NULL)
+			rc = failf(cause, "the Slurm controller does not "
+			    "answer: %s", r.out);
+		proc_result_release(&r);
 	}
-	proc_result_release(&r);
-	return rc ? -1 : 0;
+	free(why);
+	return rc;
 }
 
 static struct sched *
@@ -289,11 +299,8 @@ slurm_submit(struct sched *s, const struct job_request *q, char **id,
 	rc = run(argv, drop_slurm, &r, cause);
 	for (i = 0; i < k; i++)
 		free(owned[i]);
-	if (rc != 0) {
-		if (rc > 0)
-			proc_result_release(&r);
+	if (rc != 0)
 		return -1;
-	}
 	/* "1234" or "1234;cluster" */
 	r.out[strcspn(r.out, ";\n \t")] = '\0';
 	for (p = r.out; isdigit((unsigned char)*p); p++)
@@ -487,19 +494,9 @@ slurm_query(struct sched *s, char *const *ids, size_t n,
 	}
 	rc = run(argv, NULL, &r, cause);
 	free(list);
-	if (rc < 0)
-		return -1;
-	if (rc > 0) {
-		/* Every id given has left slurmctld's memory. */
-		if (strstr(r.err, "Invalid job id") != NULL) {
-			free(*cause);
-			*cause = NULL;
-			proc_result_release(&r);
-			return 0;
-		}
-		proc_result_release(&r);
-		return -1;
-	}
+	if (rc != 0)
+		/* Every id given has left slurmctld's memory: none is known. */
+		return failed_with(cause, "Invalid job id") ? 0 : -1;
 	rc = slurm_parse_squeue(r.out, v, nv, cause);
 	proc_result_release(&r);
 	return rc;
@@ -525,11 +522,8 @@ slurm_find(struct sched *s, char *const *names, size_t n, char ***ids,
 	}
 	rc = run(argv, NULL, &r, cause);
 	free(list);
-	if (rc != 0) {
-		if (rc > 0)
-			proc_result_release(&r);
+	if (rc != 0)
 		return -1;
-	}
 	for (line = strtok_r(r.out, "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if ((bar = strchr(line, '|')) == NULL)
@@ -559,17 +553,9 @@ slurm_history(struct sched *s, char *const *ids, size_t n,
 	*nv = 0;
 	rc = run(argv, NULL, &r, cause);
 	free(list);
-	if (rc < 0)
-		return -1;
-	if (rc > 0) {
-		rc = strstr(r.err, "accounting storage is disabled") ? 1 : -1;
-		if (rc == 1) {
-			free(*cause);
-			*cause = NULL;
-		}
-		proc_result_release(&r);
-		return rc;
-	}
+	if (rc != 0)
+		return failed_with(cause, "accounting storage is disabled") ?
+		    1 : -1;
 	rc = slurm_parse_sacct(r.out, v, nv, cause);
 	proc_result_release(&r);
 	return rc;
@@ -589,9 +575,9 @@ slurm_cancel_jobs(struct sched *s, char *const *ids, size_t n, char **cause)
 		argv[i + 1] = ids[i];
 	rc = run(argv, NULL, &r, cause);
 	free(argv);
-	if (rc >= 0)
+	if (rc == 0)
 		proc_result_release(&r);
-	return rc ? -1 : 0;
+	return rc;
 }
 
 const struct scheduler sched_slurm = {
@@ -602,7 +588,6 @@ const struct scheduler sched_slurm = {
 	.close = slurm_close,
 	.template_dir = "slurm",
 	.script_suffix = ".sbatch",
-	.index_env = slurm_index_env,
 	.log_name = slurm_log_name,
 	.max_index = slurm_max_index,
 	.directives = slurm_directives,
