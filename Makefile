@@ -10,11 +10,11 @@ VERSION	:= 0.1.0
 # Debian packages calib builds and tests with; `make deps` installs the
 # missing ones.
 DEB_BUILD := gcc make pkg-config libyaml-dev libhdf5-dev liblapacke-dev \
-	libopenblas-dev libgsl-dev
+	libopenblas-dev libgsl-dev libjansson-dev libxml2-dev
 DEB_CHECK := libcmocka-dev mandoc perl bsdextrautils python3 python3-numpy \
-	python3-h5py slurm-wlm iproute2 procps
+	python3-h5py slurm-wlm slurm-wlm-torque iproute2 procps
 
-PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl
+PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # GSL's pkg-config pulls in its reference CBLAS; OpenBLAS provides CBLAS, so
 # leave gslcblas out to keep a single BLAS in the process.
@@ -101,12 +101,14 @@ test/bench/bench_update: test/bench/bench_update.c $(LIB_OBJ)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
-		$(DESTDIR)$(PREFIX)/share/calib/templates/slurm
+		$(DESTDIR)$(PREFIX)/share/calib/templates/slurm \
+		$(DESTDIR)$(PREFIX)/share/calib/templates/pbs
 	install -m 755 calib $(DESTDIR)$(PREFIX)/bin/calib
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 644 templates/slurm/* $(DESTDIR)$(PREFIX)/share/calib/templates/slurm
+	install -m 644 templates/pbs/* $(DESTDIR)$(PREFIX)/share/calib/templates/pbs
 
 clean:
 	rm -f calib $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update \

@@ -329,13 +329,15 @@ submit_members(struct batch *b, long it, const long *list, size_t n,
 	for (i = 0; i < n; i = k) {
 		/* Chunk c holds members c*maxi+1 .. (c+1)*maxi. */
 		off = (list[i] - 1) / maxi * maxi;
-		for (k = i; k < n && (list[k] - 1) / maxi * maxi == off; k++)
+		for (k = i; k < n && (list[k] - 1) / maxi * maxi == off &&
+		    (!b->sc->ranges_only || k == i || list[k] == list[k - 1] + 1);
+		    k++)
 			idx[k - i] = list[k] - off;
 		members = ranges_format(list + i, k - i);
 		arr = ranges_format(idx, k - i);
 		t = b->sc->log_name(off ? LOG_ARRAY : LOG_MEMBER,
 		    member_width(b->e));
-		log = off ? path_join(dir, t) : NULL;
+		log = path_join(dir, t);
 		free(t);
 		memset(&proto, 0, sizeof proto);
 		proto.kind = JOB_MEMBERS;
@@ -452,6 +454,9 @@ resolve(struct batch *b, long it, struct member *ms, int may_retry,
 			p->job = job_of(b, it, m, &p->attempts);
 			x = p->job ? &b->j.v[p->job - 1] : NULL;
 			ji = x ? info_of(b, x->id, m - x->offset) : NULL;
+			/* A one-member job may be a plain job, not an array. */
+			if (ji == NULL && x)
+				ji = info_of(b, x->id, -1);
 			/*
 			 * While the scheduler holds its job, the member has
 			 * nothing new on disk: spare the shared filesystem.
@@ -993,7 +998,14 @@ batch_script(const struct experiment *e, const struct scheduler *sc,
 	rel = sc->log_name(kind == JOB_UPDATE ? LOG_UPDATE : LOG_MEMBER,
 	    member_width(e));
 	log = path_join(dir, rel);
-	dirs = sc->directives(r, log);
+	if (sc->directives(r, log, &dirs, cause) != 0) {
+		free(tmpl);
+		free(origin);
+		free(dir);
+		free(rel);
+		free(log);
+		return -1;
+	}
 	setup = setup_lines(r);
 	qcalib = shell_quote(calib);
 	qout = shell_quote(e->output_dir);

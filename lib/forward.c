@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -314,8 +315,9 @@ out:
 int
 member_from_env(long *m, char **cause)
 {
+	/* CALIB_ARRAY_INDEX: a one-member PBS Pro job, not an array. */
 	static const char *const vars[] = { "SLURM_ARRAY_TASK_ID",
-	    "PBS_ARRAY_INDEX", "PBS_ARRAYID", NULL };
+	    "PBS_ARRAY_INDEX", "PBS_ARRAYID", "CALIB_ARRAY_INDEX", NULL };
 	const char	*v, *off;
 	char		*end;
 	long		 idx, o = 0;
@@ -325,7 +327,8 @@ member_from_env(long *m, char **cause)
 		;
 	if (vars[i] == NULL)
 		return failf(cause, "no -m, and not an array job task (none of "
-		    "SLURM_ARRAY_TASK_ID, PBS_ARRAY_INDEX, PBS_ARRAYID is set)");
+		    "SLURM_ARRAY_TASK_ID, PBS_ARRAY_INDEX, PBS_ARRAYID, "
+		    "CALIB_ARRAY_INDEX is set)");
 	errno = 0;
 	idx = strtol(v, &end, 10);
 	if (*v == '\0' || *end || errno || idx < 0)
@@ -348,7 +351,17 @@ batch_job_id(char *buf, size_t len)
 	const char	*v = NULL;
 	size_t		 i;
 
+	const char	*br;
+
 	for (i = 0; vars[i] && (v = getenv(vars[i])) == NULL; i++)
 		;
-	snprintf(buf, len, "%s", v ? v : "");
+	/*
+	 * Torque gives a task only its own id, "1234[7].server"; the array
+	 * is "1234[].server", as qsub printed it.
+	 */
+	if (v && (br = strchr(v, '[')) != NULL && isdigit((unsigned char)br[1]))
+		snprintf(buf, len, "%.*s[%s", (int)(br - v), v,
+		    br + 1 + strspn(br + 1, "0123456789"));
+	else
+		snprintf(buf, len, "%s", v ? v : "");
 }

@@ -8,6 +8,8 @@
 const struct scheduler *const schedulers[] = {
 	&sched_local,
 	&sched_slurm,
+	&sched_pbs,
+	&sched_torque,
 	NULL
 };
 

@@ -101,8 +101,14 @@ struct scheduler {
 	char		*(*log_name)(int kind, int width);
 	/* The largest array index the scheduler accepts. */
 	long		(*max_index)(struct sched *, char **cause);
-	/* Directive lines for a job asking for r, logging to log. */
-	char		*(*directives)(const struct resources *r, const char *log);
+	/*
+	 * Directive lines for a job asking for r, logging to log; -1 with a
+	 * cause when r asks for what this scheduler cannot express.
+	 */
+	int		(*directives)(const struct resources *r, const char *log,
+			    char **out, char **cause);
+	/* Arrays must be one range "a-b" (PBS Pro's -J), not a list. */
+	int		 ranges_only;
 	int		(*submit)(struct sched *, const struct job_request *,
 			    char **id, char **cause);
 	/*
@@ -136,6 +142,8 @@ int	 sched_cancel(struct sched *, const char *id, char **cause);
 
 extern const struct scheduler sched_local;
 extern const struct scheduler sched_slurm;
+extern const struct scheduler sched_pbs;
+extern const struct scheduler sched_torque;
 
 /* sacct -P output (JobID|State|ExitCode) to job_info, for the tests too. */
 int	 slurm_parse_sacct(const char *text, struct job_info **, size_t *n,
@@ -143,5 +151,30 @@ int	 slurm_parse_sacct(const char *text, struct job_info **, size_t *n,
 /* squeue -o '%i|%T|%r' output likewise. */
 int	 slurm_parse_squeue(const char *text, struct job_info **, size_t *n,
 	    char **cause);
+
+/*
+ * For the batch backends (schedulers/command.c).  sched_run runs argv
+ * without a shell; an exit status other than 0 and those in the
+ * 0-terminated accept list is an error quoting the command's last line,
+ * and then r is released.
+ */
+struct proc_result;
+int	 sched_on_path(const char *prog);
+int	 sched_run(char *const argv[], int (*drop)(const char *),
+	    const int *accept, struct proc_result *r, char **cause);
+/* Did the failed command end by saying what?  Then forget the error. */
+int	 sched_failed_with(char **cause, const char *what);
+char	*sched_join(char *const *v, size_t n, const char *sep);
+void	 sched_add_info(struct job_info **, size_t *, const char *id,
+	    long task, enum job_phase, const char *state);
+
+/* qstat -f -F json (PBS Pro) and qstat -x (Torque) documents likewise. */
+int	 pbs_parse_json(const char *text, struct job_info **, size_t *n,
+	    char **cause);
+int	 torque_parse_xml(const char *text, struct job_info **, size_t *n,
+	    char **cause);
+/* The qsub command line for q; NULL-terminated, free with argv_free. */
+char	**pbs_qsub_argv(const struct scheduler *, const struct job_request *q);
+void	 argv_free(char **);
 
 #endif

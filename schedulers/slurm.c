@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lib/fsio.h"
 #include "lib/journal.h"
@@ -18,81 +17,17 @@
 #include "lib/util.h"
 #include "schedulers/scheduler.h"
 
-/* Longest a Slurm command may take before it counts as hung, seconds. */
-#define SLURM_TIMEOUT	300
-
 struct slurm {
 	struct sched	 base;		/* first: the common handle */
 	long		 max_index;	/* 0 until read from scontrol */
 };
 
-/* Is the program on PATH? */
-static int
-on_path(const char *prog)
-{
-	const char	*path = getenv("PATH");
-	char		*copy, *dir, *save, *f;
-	int		 found = 0;
-
-	if (path == NULL)
-		return 0;
-	copy = xstrdup(path);
-	for (dir = strtok_r(copy, ":", &save); dir && !found;
-	    dir = strtok_r(NULL, ":", &save)) {
-		f = path_join(*dir ? dir : ".", prog);
-		found = access(f, X_OK) == 0;
-		free(f);
-	}
-	free(copy);
-	return found;
-}
-
-/* The last non-empty line of a command's stderr, for messages. */
-static char *
-last_line(const char *s)
-{
-	const char	*end = s + strlen(s), *b;
-
-	while (end > s && isspace((unsigned char)end[-1]))
-		end--;
-	for (b = end; b > s && b[-1] != '\n'; b--)
-		;
-	return xasprintf("%.*s", (int)(end - b), b);
-}
-
-/*
- * Run a Slurm command.  A non-zero exit is an error naming the command and
- * ending with the last line it printed, which callers may look at; r is
- * then released.
- */
+/* Run a Slurm command; see sched_run. */
 static int
 run(char *const argv[], int (*drop)(const char *), struct proc_result *r,
     char **cause)
 {
-	char	*cmd, *why;
-
-	if (proc_run(argv, drop, SLURM_TIMEOUT, r, cause) != 0)
-		return -1;
-	if (r->status == 0)
-		return 0;
-	cmd = proc_argv_string(argv);
-	why = last_line(*r->err ? r->err : r->out);
-	failf(cause, "'%s' failed (exit %d): %s", cmd, r->status, why);
-	free(cmd);
-	free(why);
-	proc_result_release(r);
-	return -1;
-}
-
-/* Did the failed command end by saying this?  Then forget the error. */
-static int
-failed_with(char **cause, const char *what)
-{
-	if (*cause == NULL || strstr(*cause, what) == NULL)
-		return 0;
-	free(*cause);
-	*cause = NULL;
-	return 1;
+	return sched_run(argv, drop, NULL, r, cause);
 }
 
 static int
@@ -107,7 +42,7 @@ slurm_available(char **cause)
 	int		 rc = 0;
 
 	for (i = 0; progs[i]; i++)
-		if (!on_path(progs[i]))
+		if (!sched_on_path(progs[i]))
 			return failf(cause, "'%s' not found in PATH: install "
 			    "Slurm's client commands (Debian: apt-get install "
 			    "slurm-client) or load them (module load slurm)",
@@ -222,8 +157,9 @@ directive(char **out, const char *fmt, ...)
 	*out = t;
 }
 
-static char *
-slurm_directives(const struct resources *r, const char *log)
+static int
+slurm_directives(const struct resources *r, const char *log, char **dirs,
+    char **cause)
 {
 	const char	*base = (const char *)r;
 	char		*out = xstrdup(""), tb[64];
@@ -248,7 +184,9 @@ slurm_directives(const struct resources *r, const char *log)
 	directive(&out, "--output=%s", log);
 	/* Drop the last newline: the template puts the line in place. */
 	out[strlen(out) - 1] = '\0';
-	return out;
+	*dirs = out;
+	(void)cause;
+	return 0;
 }
 
 /*
@@ -361,14 +299,7 @@ static void
 add_info(struct job_info **v, size_t *n, const char *id, long task,
     const char *state)
 {
-	struct job_info	*x;
-
-	*v = xreallocarray(*v, *n + 1, sizeof **v);
-	x = &(*v)[(*n)++];
-	x->id = xstrdup(id);
-	x->task = task;
-	x->phase = phase_of(state);
-	snprintf(x->state, sizeof x->state, "%s", state);
+	sched_add_info(v, n, id, task, phase_of(state), state);
 }
 
 /*
@@ -461,25 +392,11 @@ slurm_parse_sacct(const char *text, struct job_info **v, size_t *n,
 	return 0;
 }
 
-static char *
-join_ids(char *const *ids, size_t n, const char *sep)
-{
-	char	*s = xstrdup(""), *t;
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		t = xasprintf("%s%s%s", s, i ? sep : "", ids[i]);
-		free(s);
-		s = t;
-	}
-	return s;
-}
-
 static int
 slurm_query(struct sched *s, char *const *ids, size_t n,
     struct job_info **v, size_t *nv, char **cause)
 {
-	char		*list = join_ids(ids, n, ",");
+	char		*list = sched_join(ids, n, ",");
 	char		*argv[] = { "squeue", "--noheader", "--array",
 	    "--states=all", "--format=%i|%T|%r", "--jobs", list, NULL };
 	struct proc_result r;
@@ -496,7 +413,7 @@ slurm_query(struct sched *s, char *const *ids, size_t n,
 	free(list);
 	if (rc != 0)
 		/* Every id given has left slurmctld's memory: none is known. */
-		return failed_with(cause, "Invalid job id") ? 0 : -1;
+		return sched_failed_with(cause, "Invalid job id") ? 0 : -1;
 	rc = slurm_parse_squeue(r.out, v, nv, cause);
 	proc_result_release(&r);
 	return rc;
@@ -506,7 +423,7 @@ static int
 slurm_find(struct sched *s, char *const *names, size_t n, char ***ids,
     char **cause)
 {
-	char		*list = join_ids(names, n, ",");
+	char		*list = sched_join(names, n, ",");
 	char		*argv[] = { "squeue", "--noheader", "--states=all",
 	    "--format=%F|%j", "--name", list, NULL };
 	char		*line, *save, *bar;
@@ -541,7 +458,7 @@ static int
 slurm_history(struct sched *s, char *const *ids, size_t n,
     struct job_info **v, size_t *nv, char **cause)
 {
-	char		*list = join_ids(ids, n, ",");
+	char		*list = sched_join(ids, n, ",");
 	char		*argv[] = { "sacct", "--noheader", "--parsable2",
 	    "--allocations", "--format=JobID,State,ExitCode", "--jobs", list,
 	    NULL };
@@ -554,7 +471,7 @@ slurm_history(struct sched *s, char *const *ids, size_t n,
 	rc = run(argv, NULL, &r, cause);
 	free(list);
 	if (rc != 0)
-		return failed_with(cause, "accounting storage is disabled") ?
+		return sched_failed_with(cause, "accounting storage is disabled") ?
 		    1 : -1;
 	rc = slurm_parse_sacct(r.out, v, nv, cause);
 	proc_result_release(&r);
