@@ -755,6 +755,20 @@ directive_safe(const char *s)
 	return 1;
 }
 
+/*
+ * One scheduler option: "--exclusive", "-l place=excl": a '-', and no
+ * blank but the one after a one-letter option (PBS's "-m ae").
+ */
+static int
+extra_safe(const char *s)
+{
+	if (s[0] != '-')
+		return 0;
+	if (isalpha((unsigned char)s[1]) && s[2] == ' ')
+		return directive_safe(s + 3);
+	return directive_safe(s);
+}
+
 /* A list of strings at n, or a single string when `single` allows it. */
 static int
 get_strlist(struct yctx *y, yaml_node_t *n, const char *path, int single,
@@ -954,12 +968,12 @@ parse_resources(struct yctx *y, yaml_node_t *root, const char *where,
 		if (get_strlist(y, v, path, 1, &r->extra) != 0)
 			goto bad;
 		for (i = 0; i < r->extra.n; i++)
-			if (r->extra.v[i][0] != '-' ||
-			    !directive_safe(r->extra.v[i])) {
+			if (!extra_safe(r->extra.v[i])) {
 				yerr(y, v, path, "'%s' is not one option such "
 				    "as --exclusive or -l place=scatter: it "
-				    "must start with '-' and have no blanks, "
-				    "quotes or shell characters",
+				    "must start with '-' and have no quotes, "
+				    "shell characters or blanks but the one "
+				    "after a one-letter option",
 				    r->extra.v[i]);
 				goto bad;
 			}
