@@ -507,6 +507,29 @@ add_job(struct job_info **v, size_t *n, int torque, const char *key,
 	free(id);
 }
 
+/*
+ * An array is its subjobs: its own record (state B, begun) goes when they
+ * are listed, and stays for an array deleted before any subjob ran.
+ */
+static void
+drop_arrays(struct job_info *v, size_t *n)
+{
+	char	*drop = xcalloc(*n + 1, 1);
+	size_t	 i, k, keep = 0;
+
+	for (i = 0; i < *n; i++)
+		for (k = 0; k < *n && v[i].task == -1 && !drop[i]; k++)
+			drop[i] = v[k].task >= 0 && !strcmp(v[k].id, v[i].id);
+	for (i = 0; i < *n; i++) {
+		if (drop[i])
+			free(v[i].id);
+		else
+			v[keep++] = v[i];
+	}
+	*n = keep;
+	free(drop);
+}
+
 int
 pbs_parse_json(const char *text, struct job_info **v, size_t *n,
     char **cause)
@@ -543,6 +566,7 @@ pbs_parse_json(const char *text, struct job_info **v, size_t *n,
 		add_job(v, n, 0, key, state, has_exit, exit, comment);
 	}
 	json_decref(root);
+	drop_arrays(*v, n);
 	return 0;
 }
 
