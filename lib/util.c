@@ -65,7 +65,7 @@ xstrdup(const char *s)
 	return p;
 }
 
-static char *
+char *
 xvasprintf(const char *fmt, va_list ap)
 {
 	char	*s;
@@ -85,6 +85,21 @@ xasprintf(const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+void
+xappendf(char **s, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*add, *t;
+
+	va_start(ap, fmt);
+	add = xvasprintf(fmt, ap);
+	va_end(ap);
+	t = xasprintf("%s%s", *s ? *s : "", add);
+	free(add);
+	free(*s);
+	*s = t;
 }
 
 int

@@ -3,6 +3,7 @@
  * without a shell, with errors that quote what the command said.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,19 @@ sched_join(char *const *v, size_t n, const char *sep)
 		s = t;
 	}
 	return s;
+}
+
+void
+sched_directive(char **out, const char *prefix, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*line;
+
+	va_start(ap, fmt);
+	line = xvasprintf(fmt, ap);
+	va_end(ap);
+	xappendf(out, "%s %s\n", prefix, line);
+	free(line);
 }
 
 void

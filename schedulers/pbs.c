@@ -8,7 +8,6 @@
  * Guide and the Torque Administrator Guide, cited where not obvious.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,23 +159,6 @@ torque_log_name(int kind, int width)
 	}
 }
 
-/* Append "#PBS <line>\n" to *out. */
-static void
-directive(char **out, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*line, *t;
-
-	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	t = xasprintf("%s#PBS %s\n", *out, line);
-	free(line);
-	free(*out);
-	*out = t;
-}
-
 /* Is s "name=value" pairs joined by ':', as chunk resources are? */
 static int
 chunk_resources(const char *s)
@@ -210,7 +192,7 @@ static int
 flavour_directives(const struct scheduler *sc, const struct resources *r,
     const char *log, char **dirs, char **cause)
 {
-	char	*out = xstrdup(""), *chunk, *t;
+	char	*out = xstrdup(""), *chunk;
 	long	 nodes = r->nodes > 0 ? r->nodes : 1, per, tasks;
 	size_t	 i;
 	long	 s = (long)(r->time + 0.5);
@@ -229,7 +211,7 @@ flavour_directives(const struct scheduler *sc, const struct resources *r,
 		    r->constraint);
 	}
 	if (r->time > 0)
-		directive(&out, "-l walltime=%02ld:%02ld:%02ld", s / 3600,
+		sched_directive(&out, "#PBS", "-l walltime=%02ld:%02ld:%02ld", s / 3600,
 		    s / 60 % 60, s % 60);
 	tasks = r->ntasks > 0 ? r->ntasks : nodes;
 	per = (tasks + nodes - 1) / nodes;	/* tasks per node */
@@ -238,59 +220,43 @@ flavour_directives(const struct scheduler *sc, const struct resources *r,
 		    r->gpus_per_task > 0 || r->constraint) {
 			chunk = xasprintf("nodes=%ld:ppn=%ld", nodes, per *
 			    (r->cpus_per_task > 0 ? r->cpus_per_task : 1));
-			if (r->gpus_per_task > 0) {
-				t = xasprintf("%s:gpus=%ld", chunk, per *
-				    r->gpus_per_task);
-				free(chunk);
-				chunk = t;
-			}
+			if (r->gpus_per_task > 0)
+				xappendf(&chunk, ":gpus=%ld",
+				    per * r->gpus_per_task);
 			/* Node properties follow the node spec (qsub -l). */
-			if (r->constraint) {
-				t = xasprintf("%s:%s", chunk, r->constraint);
-				free(chunk);
-				chunk = t;
-			}
-			directive(&out, "-l %s", chunk);
+			if (r->constraint)
+				xappendf(&chunk, ":%s", r->constraint);
+			sched_directive(&out, "#PBS", "-l %s", chunk);
 			free(chunk);
 		}
 		if (r->mem_mb > 0)
-			directive(&out, "-l mem=%ldmb", r->mem_mb * nodes);
+			sched_directive(&out, "#PBS", "-l mem=%ldmb", r->mem_mb * nodes);
 		if (r->qos)
 			/* Moab's QoS, passed on by Torque (qsub -l qos=). */
-			directive(&out, "-l qos=%s", r->qos);
+			sched_directive(&out, "#PBS", "-l qos=%s", r->qos);
 	} else if (r->nodes > 0 || r->ntasks > 0 || r->cpus_per_task > 0 ||
 	    r->gpus_per_task > 0 || r->mem_mb > 0 || r->constraint) {
 		chunk = xasprintf("select=%ld:ncpus=%ld:mpiprocs=%ld", nodes,
 		    per * (r->cpus_per_task > 0 ? r->cpus_per_task : 1), per);
-		if (r->gpus_per_task > 0) {
-			t = xasprintf("%s:ngpus=%ld", chunk,
-			    per * r->gpus_per_task);
-			free(chunk);
-			chunk = t;
-		}
-		if (r->mem_mb > 0) {
-			t = xasprintf("%s:mem=%ldmb", chunk, r->mem_mb);
-			free(chunk);
-			chunk = t;
-		}
-		if (r->constraint) {
-			t = xasprintf("%s:%s", chunk, r->constraint);
-			free(chunk);
-			chunk = t;
-		}
-		directive(&out, "-l %s", chunk);
+		if (r->gpus_per_task > 0)
+			xappendf(&chunk, ":ngpus=%ld", per * r->gpus_per_task);
+		if (r->mem_mb > 0)
+			xappendf(&chunk, ":mem=%ldmb", r->mem_mb);
+		if (r->constraint)
+			xappendf(&chunk, ":%s", r->constraint);
+		sched_directive(&out, "#PBS", "-l %s", chunk);
 		free(chunk);
 		if (nodes > 1)
-			directive(&out, "-l place=scatter");
+			sched_directive(&out, "#PBS", "-l place=scatter");
 	}
 	if (r->partition)
-		directive(&out, "-q %s", r->partition);
+		sched_directive(&out, "#PBS", "-q %s", r->partition);
 	if (r->account)
-		directive(&out, "-A %s", r->account);
+		sched_directive(&out, "#PBS", "-A %s", r->account);
 	for (i = 0; i < r->extra.n; i++)
-		directive(&out, "%s", r->extra.v[i]);
-	directive(&out, "-j oe");
-	directive(&out, "-o %s", log);
+		sched_directive(&out, "#PBS", "%s", r->extra.v[i]);
+	sched_directive(&out, "#PBS", "-j oe");
+	sched_directive(&out, "#PBS", "-o %s", log);
 	out[strlen(out) - 1] = '\0';
 	*dirs = out;
 	return 0;
@@ -775,21 +741,21 @@ static int
 pbs_find(struct sched *s, char *const *names, size_t n, char ***ids,
     char **cause)
 {
-	char		*argv[] = { "qselect", "-x", "-N", NULL, NULL };
+	char		*argv[5], *p;
 	struct proc_result r;
-	size_t		 i;
-	char		*p;
+	size_t		 i, k = 0;
 
+	argv[k++] = "qselect";
+	if (!is_torque(s->ops))
+		argv[k++] = "-x";
+	argv[k++] = "-N";
+	argv[k + 1] = NULL;
 	*ids = xcalloc(n + 1, sizeof **ids);
-	if (is_torque(s->ops)) {
-		argv[1] = "-N";
-		argv[2] = NULL;
-	}
 	for (i = 0; i < n; i++) {
-		argv[is_torque(s->ops) ? 2 : 3] = names[i];
+		argv[k] = names[i];
 		if (sched_run(argv, NULL, NULL, &r, cause) != 0) {
-			for (size_t k = 0; k < i; k++)
-				free((*ids)[k]);
+			while (i > 0)
+				free((*ids)[--i]);
 			free(*ids);
 			*ids = NULL;
 			return -1;

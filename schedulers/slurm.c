@@ -5,7 +5,6 @@
  * not to load slurmctld with many small queries).
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,23 +139,6 @@ static const struct {
 	{ "--constraint=%s", 0, offsetof(struct resources, constraint) },
 };
 
-/* Append "#SBATCH <option>\n" to *out. */
-static void
-directive(char **out, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*line, *t;
-
-	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	t = xasprintf("%s#SBATCH %s\n", *out, line);
-	free(line);
-	free(*out);
-	*out = t;
-}
-
 static int
 slurm_directives(const struct resources *r, const char *log, char **dirs,
     char **cause)
@@ -168,20 +150,20 @@ slurm_directives(const struct resources *r, const char *log, char **dirs,
 
 	if (r->time > 0) {
 		slurm_time(tb, sizeof tb, r->time);
-		directive(&out, "--time=%s", tb);
+		sched_directive(&out, "#SBATCH", "--time=%s", tb);
 	}
 	for (i = 0; i < sizeof slurm_keys / sizeof slurm_keys[0]; i++) {
 		if (slurm_keys[i].number) {
 			memcpy(&n, base + slurm_keys[i].number, sizeof n);
 			if (n > 0)
-				directive(&out, slurm_keys[i].option, n);
+				sched_directive(&out, "#SBATCH", slurm_keys[i].option, n);
 		} else if (*(char *const *)(base + slurm_keys[i].name))
-			directive(&out, slurm_keys[i].option,
+			sched_directive(&out, "#SBATCH", slurm_keys[i].option,
 			    *(char *const *)(base + slurm_keys[i].name));
 	}
 	for (i = 0; i < r->extra.n; i++)
-		directive(&out, "%s", r->extra.v[i]);
-	directive(&out, "--output=%s", log);
+		sched_directive(&out, "#SBATCH", "%s", r->extra.v[i]);
+	sched_directive(&out, "#SBATCH", "--output=%s", log);
 	/* Drop the last newline: the template puts the line in place. */
 	out[strlen(out) - 1] = '\0';
 	*dirs = out;

@@ -132,6 +132,20 @@ calls() {
 	grep -c "^$1 " "$TRASH/calls"
 }
 
+# same_ensembles A B N: the experiments in folders A and B have the same
+# ensembles, to the last bit, at iterations 0..N.
+same_ensembles() {
+	/usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import sys, h5py, numpy as np
+a, b, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for it in range(n + 1):
+    f = "/output/iteration_%03d/ensemble.h5" % it
+    x, y = h5py.File(a + f)["constrained"][()], h5py.File(b + f)["constrained"][()]
+    if not np.array_equal(x, y):
+        sys.exit("iteration %d differs" % it)
+PY
+}
+
 # no_live_jobs: squeue lists no pending or running job.
 no_live_jobs() {
 	[ -z "$(squeue -h -t pending,running -o %i)" ]

@@ -43,18 +43,7 @@ check "scripts are kept in the iteration folder" \
 
 # The same ensembles as on the local backend, to the last bit: members and
 # the update are deterministic for a given seed.
-same() {
-	/usr/bin/python3 - "$1" "$2" "$iters" <<'PY'
-import sys, h5py, numpy as np
-a, b, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for it in range(n + 1):
-    f = "/output/iteration_%03d/ensemble.h5" % it
-    x, y = h5py.File(a + f)["constrained"][()], h5py.File(b + f)["constrained"][()]
-    if not np.array_equal(x, y):
-        sys.exit("iteration %d differs" % it)
-PY
-}
-check "attached: the same ensembles as the local backend" same local attached
+check "attached: the same ensembles as the local backend" same_ensembles local attached "$iters"
 
 # Detached: submit the chain, return at once, finish without calib.
 : >"$TRASH/calls"
@@ -75,7 +64,7 @@ expect_rc 0 "calib run afterwards reattaches and finds the work done"
 check "reattaching submits nothing" \
     test "$(calls sbatch)" -eq $((2 * (iters + 1)))
 check "detached: the same ensembles as the local backend" \
-    same local detached
+    same_ensembles local detached "$iters"
 
 # The number of submissions does not grow with the ensemble.
 : >"$TRASH/calls"

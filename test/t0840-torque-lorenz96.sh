@@ -49,18 +49,7 @@ check "the job scripts are kept, with Torque's directives" \
 check "members record their job" \
     grep -q '^job=[0-9]' attached/output/iteration_002/member_007/status
 
-same() {
-	/usr/bin/python3 - "$1" "$2" "$iters" <<'PY'
-import sys, h5py, numpy as np
-a, b, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for it in range(n + 1):
-    f = "/output/iteration_%03d/ensemble.h5" % it
-    x, y = h5py.File(a + f)["constrained"][()], h5py.File(b + f)["constrained"][()]
-    if not np.array_equal(x, y):
-        sys.exit("iteration %d differs" % it)
-PY
-}
-check "attached: the same ensembles as the local backend" same local attached
+check "attached: the same ensembles as the local backend" same_ensembles local attached "$iters"
 
 # Detached: the chain waits on afterok between iterations.
 : >"$TRASH/calls"
@@ -78,7 +67,7 @@ expect_rc 0 "calib run afterwards follows the chain to its end"
 check "following submits nothing" \
     test "$(calls qsub)" -eq $((2 * (iters + 1)))
 check "detached: the same ensembles as the local backend" \
-    same local detached
+    same_ensembles local detached "$iters"
 
 # calib cancel deletes the whole chain with one qdel.
 : >"$TRASH/calls"

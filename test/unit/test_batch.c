@@ -226,23 +226,13 @@ test_shell_quote(void **state)
 	free(q);
 }
 
-static char *
-fixture(const char *name)
-{
-	char	*path = xasprintf("%s/test/data/slurm/%s", getenv("TOP") ?
-	    getenv("TOP") : ".", name), *text = NULL;
-
-	assert_int_equal(read_file(path, &text, NULL, NULL), 0);
-	free(path);
-	return text;
-}
-
 /* squeue --array output recorded on the test cluster (slurm-wlm 22.05). */
 static void
 test_parse_squeue(void **state)
 {
 	struct job_info	*v;
-	char		*text = fixture("squeue-array.txt"), *cause = NULL;
+	char		*text = read_fixture("slurm", "squeue-array.txt");
+	char		*cause = NULL;
 	size_t		 n, running = 0, queued = 0, i;
 
 	(void)state;
@@ -259,7 +249,7 @@ test_parse_squeue(void **state)
 	free(text);
 
 	/* Without --array, pending tasks come as one line: 24_[3-12%2]. */
-	text = fixture("squeue-compressed.txt");
+	text = read_fixture("slurm", "squeue-compressed.txt");
 	assert_int_equal(slurm_parse_squeue(text, &v, &n, &cause), 0);
 	assert_int_equal(n, 13);
 	assert_string_equal(v[0].id, "24");
@@ -291,7 +281,8 @@ test_parse_sacct(void **state)
 	    PHASE_SYSTEM, PHASE_SYSTEM, PHASE_QUEUED, PHASE_QUEUED,
 	    PHASE_QUEUED, PHASE_COMPLETED };
 	struct job_info	*v;
-	char		*text = fixture("sacct.txt"), *cause = NULL;
+	char		*text = read_fixture("slurm", "sacct.txt");
+	char		*cause = NULL;
 	size_t		 n, i;
 
 	(void)state;

@@ -203,17 +203,6 @@ test_qsub_argv(void **state)
 	    "/o/iteration_000/update.pbs");
 }
 
-static char *
-fixture(const char *name)
-{
-	char	*path = xasprintf("%s/test/data/pbs/%s", getenv("TOP") ?
-	    getenv("TOP") : ".", name), *text = NULL;
-
-	assert_int_equal(read_file(path, &text, NULL, NULL), 0);
-	free(path);
-	return text;
-}
-
 static const struct job_info *
 find(const struct job_info *v, size_t n, const char *id, long task)
 {
@@ -230,7 +219,8 @@ static void
 test_parse_json(void **state)
 {
 	struct job_info	*v;
-	char		*text = fixture("qstat-array.json"), *cause = NULL;
+	char		*text = read_fixture("pbs", "qstat-array.json");
+	char		*cause = NULL;
 	size_t		 n;
 
 	(void)state;
@@ -252,7 +242,7 @@ test_parse_json(void **state)
 	free(text);
 
 	/* Deleted by the server: its afterok can never be met. */
-	text = fixture("qstat-dependency.json");
+	text = read_fixture("pbs", "qstat-dependency.json");
 	assert_int_equal(pbs_parse_json(text, &v, &n, &cause), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(find(v, n, "1003", -1)->phase, PHASE_CANCELLED);
@@ -281,7 +271,8 @@ static void
 test_parse_xml(void **state)
 {
 	struct job_info	*v;
-	char		*text = fixture("torque.xml"), *cause = NULL;
+	char		*text = read_fixture("pbs", "torque.xml");
+	char		*cause = NULL;
 	size_t		 n;
 
 	(void)state;

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "lib/fsio.h"
+
 /* A fresh directory for one test program's files. */
 static char test_dir[256];
 
@@ -32,6 +34,18 @@ test_path(const char *name)
 	i = (i + 1) % 4;
 	snprintf(buf[i], sizeof buf[i], "%s/%s", test_dir, name);
 	return buf[i];
+}
+
+/* The text of test/data/<dir>/<name>, under $TOP when it is set. */
+static inline char *
+read_fixture(const char *dir, const char *name)
+{
+	char	 path[1024], *text = NULL;
+
+	snprintf(path, sizeof path, "%s/test/data/%s/%s", getenv("TOP") ?
+	    getenv("TOP") : ".", dir, name);
+	assert_int_equal(read_file(path, &text, NULL, NULL), 0);
+	return text;
 }
 
 static inline void
