@@ -21,6 +21,25 @@ number(const char *s, long *out)
 	return *s == '\0' || *end != '\0' || errno || *out < 0 ? -1 : 0;
 }
 
+/*
+ * A job of a detached chain that comes after an early stop finds its
+ * iteration missing: say so and succeed, so that the chain drains.
+ */
+static int
+stopped_before(const struct experiment *e, long it)
+{
+	long	 last;
+	char	*why;
+
+	if (iteration_exists(e, it) || (last = newest_iteration(e)) < 0 ||
+	    last >= it || !iteration_final(e, last, &why))
+		return 0;
+	printf("calib exec: the calibration stopped after iteration %ld (%s); "
+	    "iteration %ld will not run\n", last, why, it);
+	free(why);
+	return 1;
+}
+
 int
 cmd_exec(int argc, char **argv)
 {
@@ -64,6 +83,10 @@ cmd_exec(int argc, char **argv)
 	}
 	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
 		return rc;
+	if (stopped_before(&e, it)) {
+		experiment_release(&e);
+		return EXIT_OK;
+	}
 	if (forward_run(&e, it, m, &st, &cause) != 0) {
 		error_cause(cause);
 		rc = EXIT_FAIL;

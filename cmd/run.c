@@ -81,6 +81,8 @@ show_update(const struct experiment *e, const struct update_report *r,
 		ensemble_release(&en);
 	} else
 		free(cause);
+	if (r->stop[0] != '\0')
+		printf("; stopped: %s", r->stop);
 	printf("\n");
 	fflush(stdout);
 }
@@ -187,8 +189,18 @@ cmd_run(int argc, char **argv)
 		fflush(stdout);
 		error_cause(cause);
 		rc = EXIT_FAIL;
-	} else if (!detach)
-		printf("done: %ld iterations in %s\n", e.iterations, e.output_dir);
+	} else if (!detach) {
+		long last = newest_iteration(&e);
+		char *why = NULL;
+
+		if (last < e.iterations && iteration_final(&e, last, &why))
+			printf("done: stopped after iteration %ld of %ld (%s) in "
+			    "%s\n", last, e.iterations, why, e.output_dir);
+		else
+			printf("done: %ld iterations in %s\n", e.iterations,
+			    e.output_dir);
+		free(why);
+	}
 	close(lock);
 	experiment_release(&e);
 	return finish_stdout(rc);

@@ -48,9 +48,16 @@ cmd_update(int argc, char **argv)
 		experiment_release(&e);
 		return EXIT_FAIL;
 	}
-	if (!rep.done)
+	if (!rep.done && rep.iteration < it)
+		printf("iteration %ld: the calibration stopped after iteration "
+		    "%ld (%s); nothing to do\n", it, rep.iteration, rep.stop);
+	else if (!rep.done)
 		printf("iteration %ld: already updated; nothing to do\n",
 		    rep.iteration);
+	else if (rep.stop[0] != '\0')
+		printf("iteration %ld: %zu of %zu members succeeded, misfit %.6g "
+		    "(std %.3g); stopped: %s\n", rep.iteration, rep.n_ok, rep.n,
+		    rep.misfit_mean, rep.misfit_std, rep.stop);
 	else
 		printf("iteration %ld: %zu of %zu members succeeded, misfit %.6g "
 		    "(std %.3g); %s\n", rep.iteration, rep.n_ok, rep.n,

@@ -631,8 +631,7 @@ known_member_jobs(struct batch *b, long it, int live)
 static int
 closed(struct batch *b, long it)
 {
-	return it == b->e->iterations ? iteration_closed(b->e, it) :
-	    iteration_exists(b->e, it + 1);
+	return iteration_final(b->e, it, NULL) || iteration_exists(b->e, it + 1);
 }
 
 /* The last line of an update job's log, to say why it failed. */
@@ -774,7 +773,7 @@ attached(struct batch *b, char **cause)
 			return failf(cause, "%s: not initialised",
 			    b->e->output_dir);
 		}
-		if (iteration_closed(b->e, it) && it == b->e->iterations)
+		if (iteration_final(b->e, it, NULL))
 			break;
 		memset(ms, 0, b->e->ensemble_size * sizeof *ms);
 		memset(&b->shown, 0xff, sizeof b->shown);
@@ -859,7 +858,7 @@ detached(struct batch *b, char **cause)
 		failf(cause, "%s: not initialised", b->e->output_dir);
 		goto out;
 	}
-	if (closed(b, it) && it == b->e->iterations) {
+	if (iteration_final(b->e, it, NULL)) {
 		note(b, "the calibration has finished: nothing to submit");
 		rc = 0;
 		goto out;

@@ -29,6 +29,8 @@ struct update_report {
 	int		 final;		/* the last iteration: nothing follows */
 	size_t		 n_ok, n;
 	double		 misfit_mean, misfit_std;
+	double		 timestep;	/* of the update that followed */
+	char		 stop[256];	/* why the calibration stopped early */
 };
 
 /*
@@ -38,6 +40,11 @@ struct update_report {
  */
 int	 update_experiment(const struct experiment *, long it,
 	    struct update_report *, char **cause);
+
+/* The prior's mean and std of every calibrated component, unconstrained. */
+void	 prior_moments(const struct experiment *, double *m0, double *s0);
+/* Set en->theta from en->u. */
+void	 ensemble_constrain(const struct experiment *, struct ensemble *);
 
 /* Mean and standard deviation of the finite values of v (n of them). */
 void	 mean_std(const double *v, size_t n, size_t stride, double *mean,

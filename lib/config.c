@@ -685,36 +685,325 @@ out:
 	return rc;
 }
 
+static const char *const method_names[] = { "eki", "etki", "uki", "eks",
+    "esmda", NULL };
+
+const char *
+method_name(enum method m)
+{
+	return method_names[m];
+}
+
+/* true or false at map.key. */
+static int
+get_bool(struct yctx *y, yaml_node_t *map, const char *where, const char *key,
+    int *out)
+{
+	yaml_node_t	*n = get(y, map, key);
+	const char	*s;
+	char		*path;
+	int		 rc = 0;
+
+	if (n == NULL)
+		return 0;
+	s = scalar(n);
+	if (s && !strcmp(s, "true"))
+		*out = 1;
+	else if (s && !strcmp(s, "false"))
+		*out = 0;
+	else {
+		path = subkey(where, key);
+		rc = yerr(y, n, path, "expected true or false, got '%s'",
+		    s ? s : "a collection");
+		free(path);
+	}
+	return rc;
+}
+
+/* A number at map.key within [lo, hi] (open at either end when asked). */
+static int
+get_bounded(struct yctx *y, yaml_node_t *map, const char *where,
+    const char *key, double lo, int lo_open, double hi, double *out)
+{
+	yaml_node_t	*n = get(y, map, key);
+	char		*path;
+	int		 rc;
+
+	if (n == NULL)
+		return 0;
+	if (get_double(y, map, where, key, 0, out) != 0)
+		return -1;
+	if (isfinite(*out) && (lo_open ? *out > lo : *out >= lo) && *out <= hi)
+		return 0;
+	path = subkey(where, key);
+	if (isfinite(hi))
+		rc = yerr(y, n, path, "must be %s %g and at most %g, got %g",
+		    lo_open ? "above" : "at least", lo, hi, *out);
+	else
+		rc = yerr(y, n, path, "must be %s %g, got %g", lo_open ?
+		    "above" : "at least", lo, *out);
+	free(path);
+	return rc;
+}
+
+/*
+ * A key that only some methods read: refuse it elsewhere rather than ignore
+ * it, so that a setting never silently does nothing.
+ */
+static int
+for_methods(struct yctx *y, yaml_node_t *a, const char *key, unsigned mask,
+    const struct experiment *e, const char *why)
+{
+	yaml_node_t	*n = get(y, a, key);
+	char		*path;
+	int		 rc;
+
+	if (n == NULL || (mask & (1u << e->alg.method)))
+		return 0;
+	path = subkey("algorithm", key);
+	rc = yerr(y, n, path, "does not apply to method %s: %s",
+	    method_name(e->alg.method), why);
+	free(path);
+	return rc;
+}
+
+static int
+parse_timestep(struct yctx *y, yaml_node_t *t, struct experiment *e)
+{
+	static const char *const tkeys[] = { "fixed", "data_misfit", NULL };
+	static const char *const dkeys[] = { "terminate_at", NULL };
+	const char	*w = "algorithm.timestep";
+	yaml_node_t	*d;
+
+	if (check_keys(y, t, w, tkeys) != 0)
+		return -1;
+	if (t->data.mapping.pairs.top - t->data.mapping.pairs.start != 1)
+		return yerr(y, t, w, "expected exactly one of 'fixed' or "
+		    "'data_misfit'");
+	if (get(y, t, "fixed") != NULL) {
+		if (get_double(y, t, w, "fixed", 1, &e->timestep) != 0)
+			return -1;
+		if (!(e->timestep > 0) || !isfinite(e->timestep))
+			return yerr(y, get(y, t, "fixed"),
+			    "algorithm.timestep.fixed", "must be positive");
+		return 0;
+	}
+	d = get(y, t, "data_misfit");
+	e->alg.adaptive = 1;
+	if (scalar(d) != NULL && *scalar(d) == '\0')
+		return 0;			/* data_misfit: (empty) */
+	if (check_keys(y, d, "algorithm.timestep.data_misfit", dkeys) != 0 ||
+	    get_bounded(y, d, "algorithm.timestep.data_misfit", "terminate_at",
+	    0, 1, INFINITY, &e->alg.terminate_at) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+parse_esmda(struct yctx *y, yaml_node_t *m, struct experiment *e)
+{
+	static const char *const keys[] = { "weights", NULL };
+	const char	*w = "algorithm.esmda";
+	yaml_node_t	*n;
+	double		 inv = 0, v;
+	size_t		 i, k;
+
+	if (m != NULL && check_keys(y, m, w, keys) != 0)
+		return -1;
+	n = get(y, m, "weights");
+	if (n == NULL) {
+		/* Four equal weights, as Emerick and Reynolds (2013) advise. */
+		k = e->iterations > 0 ? (size_t)e->iterations : 4;
+		e->alg.weights = xmallocarray(k, sizeof *e->alg.weights);
+		for (i = 0; i < k; i++)
+			e->alg.weights[i] = k;
+		e->alg.nweights = k;
+		return 0;
+	}
+	if (n->type == YAML_SCALAR_NODE) {
+		long c = 0;
+
+		if (get_long(y, m, w, "weights", 1, 1, &c) != 0)
+			return -1;
+		if (c > 9999)
+			return yerr(y, n, "algorithm.esmda.weights", "at most "
+			    "9999 steps");
+		k = c;
+		e->alg.weights = xmallocarray(k, sizeof *e->alg.weights);
+		for (i = 0; i < k; i++)
+			e->alg.weights[i] = k;
+		e->alg.nweights = k;
+		return 0;
+	}
+	k = 0;
+	if (get_values(y, n, "algorithm.esmda.weights", &k,
+	    &e->alg.weights) != 0)
+		return -1;
+	if (k > 9999)
+		return yerr(y, n, "algorithm.esmda.weights", "at most 9999 steps");
+	e->alg.nweights = k;
+	for (i = 0; i < k; i++) {
+		v = e->alg.weights[i];
+		if (!(v > 0))
+			return yerr(y, node(y, n->data.sequence.items.start[i]),
+			    "algorithm.esmda.weights", "weight %zu is %g; every "
+			    "weight must be positive", i + 1, v);
+		inv += 1 / v;
+	}
+	/* Scale so that the sum of 1/alpha is 1, as ES-MDA requires. */
+	for (i = 0; i < k; i++)
+		e->alg.weights[i] *= inv;
+	return 0;
+}
+
+static int
+parse_localization(struct yctx *y, yaml_node_t *l, struct experiment *e)
+{
+	static const char *const keys[] = { "sec", "matrix", NULL };
+	static const char *const skeys[] = { "alpha", "cutoff", NULL };
+	const char	*w = "algorithm.localization";
+	yaml_node_t	*s, *m;
+
+	if (check_keys(y, l, w, keys) != 0)
+		return -1;
+	if (l->data.mapping.pairs.top - l->data.mapping.pairs.start != 1)
+		return yerr(y, l, w, "expected exactly one of 'sec' or 'matrix'");
+	if ((m = get(y, l, "matrix")) != NULL) {
+		e->alg.loc = LOC_MATRIX;
+		return parse_source(y, m, "algorithm.localization.matrix", 0,
+		    &e->alg.loc_matrix) || resolve_source(y, m,
+		    "algorithm.localization.matrix", e->dir, &e->alg.loc_matrix);
+	}
+	s = get(y, l, "sec");
+	e->alg.loc = LOC_SEC;
+	if (scalar(s) != NULL && *scalar(s) == '\0')
+		return 0;			/* sec: (empty) */
+	if (check_keys(y, s, "algorithm.localization.sec", skeys) != 0 ||
+	    get_bounded(y, s, "algorithm.localization.sec", "alpha", 0, 0,
+	    INFINITY, &e->alg.sec_alpha) != 0 ||
+	    get_bounded(y, s, "algorithm.localization.sec", "cutoff", 0, 0, 1,
+	    &e->alg.sec_cutoff) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * UKI sizes the ensemble (2p + 1 sigma points) and ES-MDA the number of
+ * iterations (one per weight): those keys may be left out, and when given
+ * must agree.  Every other method needs both.
+ */
+static int
+reconcile_sizes(struct yctx *y, yaml_node_t *root, struct experiment *e)
+{
+	long	 n = 2 * (long)e->ncalib + 1, it = e->alg.nweights;
+
+	if (e->alg.method == METHOD_UKI) {
+		if (e->ensemble_size > 0 && e->ensemble_size != n)
+			return yerr(y, get(y, root, "ensemble_size"),
+			    "ensemble_size", "method uki runs 2p+1 = %ld sigma "
+			    "points for its %zu calibrated components; leave "
+			    "ensemble_size out or set it to %ld", n, e->ncalib, n);
+		e->ensemble_size = n;
+	} else if (e->ensemble_size <= 0)
+		return yerr(y, root, "ensemble_size", "missing (a whole number)");
+	if (e->alg.method == METHOD_ESMDA) {
+		if (e->iterations >= 0 && e->iterations != it)
+			return yerr(y, get(y, root, "iterations"), "iterations",
+			    "method esmda makes one iteration per weight (%ld "
+			    "weights); leave iterations out or set it to %ld",
+			    it, it);
+		e->iterations = it;
+	} else if (e->iterations < 0)
+		return yerr(y, root, "iterations", "missing (a whole number)");
+	return 0;
+}
+
 static int
 parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 {
-	static const char *const keys[] = { "method", "timestep", "failures", NULL };
-	static const char *const tkeys[] = { "fixed", NULL };
+	static const char *const keys[] = { "method", "timestep", "failures",
+	    "inflation", "localization", "uki", "eks", "esmda", NULL };
 	static const char *const fkeys[] = { "min_success", "handler",
 	    "max_retries", NULL };
+	static const char *const ikeys[] = { "multiplicative", "additive", NULL };
+	static const char *const ukeys[] = { "alpha_reg", "update_freq",
+	    "impose_prior", NULL };
+	static const char *const ekeys[] = { "variant", NULL };
 	yaml_node_t	*a = get(y, root, "algorithm"), *t, *f, *n;
+	char		*variant = NULL;
+	size_t		 i;
 
 	e->method = xstrdup("eki");
 	e->timestep = 1.0;
 	e->min_success = 0.5;
 	e->handler = xstrdup("ignore");
 	e->max_retries = 2;
-	if (a == NULL)
-		return 0;
-	if (check_keys(y, a, "algorithm", keys) ||
-	    get_string(y, a, "algorithm", "method", 0, &e->method))
+	e->alg.terminate_at = 1.0;
+	e->alg.alpha_reg = 1.0;
+	e->alg.update_freq = 1;
+	e->alg.impose_prior = 1;
+	e->alg.inflate_mult = 1.0;
+	e->alg.sec_alpha = 1.0;
+	if (a != NULL && (check_keys(y, a, "algorithm", keys) ||
+	    get_string(y, a, "algorithm", "method", 0, &e->method)))
 		return -1;
-	if (strcmp(e->method, "eki") != 0)
+	for (i = 0; method_names[i] && strcmp(method_names[i], e->method); i++)
+		;
+	if (method_names[i] == NULL)
 		return yerr(y, get(y, a, "method"), "algorithm.method",
-		    "unknown method '%s' (this version has: eki)", e->method);
-	if ((t = get(y, a, "timestep")) != NULL) {
-		if (check_keys(y, t, "algorithm.timestep", tkeys) ||
-		    get_double(y, t, "algorithm.timestep", "fixed", 1, &e->timestep))
+		    "unknown method '%s' (expected eki, etki, uki, eks or esmda)",
+		    e->method);
+	e->alg.method = i;
+	if (for_methods(y, a, "timestep", 1u << METHOD_EKI | 1u << METHOD_ETKI,
+	    e, "uki steps by its own dynamics, eks chooses its own stable "
+	    "step, esmda's steps are its weights") ||
+	    for_methods(y, a, "inflation", 1u << METHOD_EKI | 1u << METHOD_ETKI,
+	    e, "only eki and etki inflate") ||
+	    for_methods(y, a, "localization", 1u << METHOD_EKI, e,
+	    "only eki localizes") ||
+	    for_methods(y, a, "uki", 1u << METHOD_UKI, e, "it sets uki's "
+	    "options") ||
+	    for_methods(y, a, "eks", 1u << METHOD_EKS, e, "it sets eks's "
+	    "options") ||
+	    for_methods(y, a, "esmda", 1u << METHOD_ESMDA, e, "it sets esmda's "
+	    "options"))
+		return -1;
+	if ((t = get(y, a, "timestep")) != NULL && parse_timestep(y, t, e) != 0)
+		return -1;
+	if ((n = get(y, a, "inflation")) != NULL && (check_keys(y, n,
+	    "algorithm.inflation", ikeys) ||
+	    get_bounded(y, n, "algorithm.inflation", "multiplicative", 1, 0,
+	    INFINITY, &e->alg.inflate_mult) ||
+	    get_bounded(y, n, "algorithm.inflation", "additive", 0, 0,
+	    INFINITY, &e->alg.inflate_add)))
+		return -1;
+	if ((n = get(y, a, "localization")) != NULL &&
+	    parse_localization(y, n, e) != 0)
+		return -1;
+	if ((n = get(y, a, "uki")) != NULL && (check_keys(y, n, "algorithm.uki",
+	    ukeys) || get_bounded(y, n, "algorithm.uki", "alpha_reg", 0, 1, 1,
+	    &e->alg.alpha_reg) || get_long(y, n, "algorithm.uki", "update_freq",
+	    0, 0, &e->alg.update_freq) || get_bool(y, n, "algorithm.uki",
+	    "impose_prior", &e->alg.impose_prior)))
+		return -1;
+	if ((n = get(y, a, "eks")) != NULL) {
+		if (check_keys(y, n, "algorithm.eks", ekeys) ||
+		    get_string(y, n, "algorithm.eks", "variant", 0, &variant))
 			return -1;
-		if (!(e->timestep > 0) || !isfinite(e->timestep))
-			return yerr(y, get(y, t, "fixed"),
-			    "algorithm.timestep.fixed", "must be positive");
+		if (variant && strcmp(variant, "eks") && strcmp(variant, "aldi")) {
+			yerr(y, get(y, n, "variant"), "algorithm.eks.variant",
+			    "unknown variant '%s' (expected eks or aldi)", variant);
+			free(variant);
+			return -1;
+		}
+		e->alg.aldi = variant && !strcmp(variant, "aldi");
+		free(variant);
 	}
+	if (e->alg.method == METHOD_ESMDA &&
+	    parse_esmda(y, get(y, a, "esmda"), e) != 0)
+		return -1;
+	if (reconcile_sizes(y, root, e) != 0)
+		return -1;
 	if ((f = get(y, a, "failures")) != NULL) {
 		if (check_keys(y, f, "algorithm.failures", fkeys) ||
 		    get_double(y, f, "algorithm.failures", "min_success", 0,
@@ -731,10 +1020,16 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 			return yerr(y, n, "algorithm.failures.min_success",
 			    "expected a fraction in (0, 1] or a whole count up "
 			    "to ensemble_size");
-		if (strcmp(e->handler, "ignore") != 0)
+		if (strcmp(e->handler, "ignore") != 0 &&
+		    strcmp(e->handler, "resample") != 0)
 			return yerr(y, get(y, f, "handler"),
 			    "algorithm.failures.handler", "unknown handler '%s' "
-			    "(this version has: ignore)", e->handler);
+			    "(expected ignore or resample)", e->handler);
+		e->alg.resample = !strcmp(e->handler, "resample");
+		if (e->alg.method == METHOD_UKI && n != NULL)
+			return yerr(y, n, "algorithm.failures.min_success",
+			    "method uki needs every sigma point; it has no "
+			    "min_success");
 	}
 	return 0;
 }
@@ -1049,8 +1344,9 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 	else
 		e->output_dir = path_join(e->dir, od ? od : "output");
 	free(od);
-	if (get_long(y, root, "", "ensemble_size", 1, 2, &e->ensemble_size) ||
-	    get_long(y, root, "", "iterations", 1, 0, &e->iterations) ||
+	e->ensemble_size = e->iterations = -1;
+	if (get_long(y, root, "", "ensemble_size", 0, 2, &e->ensemble_size) ||
+	    get_long(y, root, "", "iterations", 0, 0, &e->iterations) ||
 	    get_long(y, root, "", "seed", 0, 0, &seed))
 		return -1;
 	e->seed = seed;
@@ -1161,6 +1457,8 @@ experiment_release(struct experiment *e)
 	free(e->ptemplate);
 	free(e->method);
 	free(e->handler);
+	free(e->alg.weights);
+	vsource_release(&e->alg.loc_matrix);
 	resources_release(&e->res);
 	resources_release(&e->update_res);
 	free(e->backend.templates);

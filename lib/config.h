@@ -62,6 +62,30 @@ struct backend_conf {
 	double		 poll_interval;	/* longest wait between polls, s */
 };
 
+/* algorithm.method */
+enum method { METHOD_EKI, METHOD_ETKI, METHOD_UKI, METHOD_EKS, METHOD_ESMDA };
+
+enum localization { LOC_NONE, LOC_SEC, LOC_MATRIX };
+
+/* The algorithm: section beyond method, timestep and failures. */
+struct algorithm {
+	enum method	 method;
+	int		 adaptive;	/* timestep: data_misfit */
+	double		 terminate_at;	/* of data_misfit: total time */
+	double		*weights;	/* esmda: alpha_i, sum of 1/alpha_i = 1 */
+	size_t		 nweights;
+	double		 alpha_reg;	/* uki */
+	long		 update_freq;	/* uki: 0 keeps the first Sigma_omega */
+	int		 impose_prior;	/* uki */
+	int		 aldi;		/* eks: the ALDI variant */
+	double		 inflate_mult;	/* covariance factor, >= 1 */
+	double		 inflate_add;	/* times the prior covariance, >= 0 */
+	enum localization loc;
+	double		 sec_alpha, sec_cutoff;
+	struct vsource	 loc_matrix;	/* p x d */
+	int		 resample;	/* failures.handler: resample */
+};
+
 struct experiment {
 	char		*file;		/* the YAML file read */
 	char		*dir;		/* absolute folder of the experiment */
@@ -91,6 +115,7 @@ struct experiment {
 	double		 min_success;	/* a fraction when < 1, else a count */
 	char		*handler;
 	long		 max_retries;	/* resubmissions after system failures */
+	struct algorithm alg;
 
 	struct resources res;		/* member jobs */
 	struct resources update_res;	/* update jobs */
@@ -120,6 +145,9 @@ int	 command_expand(const char *arg, const char *const *vals, char **out,
 /* Free the contents of a strlist or resources. */
 void	 strlist_release(struct strlist *);
 void	 resources_release(struct resources *);
+
+/* The name of a method as the experiment file spells it. */
+const char	*method_name(enum method);
 
 /* Parse a duration: seconds, "90s", "10m", "2h30m", "1d", "HH:MM:SS". */
 int	 parse_duration(const char *, double *);

@@ -1,7 +1,12 @@
 /*
- * Ensemble Kalman inversion with perturbed observations, in ensemble space.
- * With n members, d observations and p parameters it takes O(n^2 d) time and
- * O(n d) memory: no d x d matrix is formed for diagonal noise.
+ * The ensemble Kalman updates: EKI with perturbed observations (also ES-MDA,
+ * which is EKI with dt = 1/alpha), ETKI, EKS and ALDI, and UKI.  Every one
+ * works in ensemble space on outputs whitened by the noise factor: with n
+ * members, d observations and p parameters each takes O(n^2 d) time and
+ * O(n d) memory, and no d x d matrix is formed for diagonal noise.
+ *
+ * Matrices are row-major with one row per member: u is n x p, g is n x d.
+ * ok[j] marks the members that succeeded; the others keep their row.
  */
 #ifndef CALIB_EKI_H
 #define CALIB_EKI_H
@@ -25,6 +30,8 @@ void	 noise_factor_release(struct noise_factor *);
 
 /* Replace each of the `rows` rows of v (rows x d) with L^-1 times it. */
 void	 noise_whiten(const struct noise_factor *, double *v, size_t rows);
+/* Same with L^-T: together, Gamma^-1 = L^-T L^-1. */
+void	 noise_whiten_t(const struct noise_factor *, double *v, size_t rows);
 
 /* (y - g)' Gamma^-1 (y - g) / d: about 1 for outputs as close as the noise. */
 double	 data_misfit(const struct noise_factor *, const double *y,
@@ -44,5 +51,119 @@ double	 data_misfit(const struct noise_factor *, const double *y,
 int	 eki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 	    const int *ok, const double *y, const struct noise_factor *,
 	    double dt, double *xi, char **cause);
+
+/*
+ * Localization of EKI's parameter-output covariance C_ug (p x d) by a Schur
+ * product: a fixed matrix rho (p x d), or the sampling-error correction of
+ * Lee (2021), rho_ik = |r_ik|^alpha with r the sample correlation, entries
+ * whose corrected correlation is at most cutoff set to 0.  C_gg is not
+ * localized (that would need a d x d matrix).
+ */
+struct localizer {
+	const double	*rho;		/* p x d, or NULL for SEC */
+	double		 alpha, cutoff;
+};
+
+/*
+ * The localized EKI step: u_j += (rho o C_ug) (C_gg + Gamma/dt)^-1 r_j with
+ * r_j = y + sqrt(1/dt) L xi_j - g_j, the inverse applied in ensemble space
+ * by the Woodbury identity.  Same arguments as eki_update.
+ */
+int	 eki_update_localized(size_t n, size_t p, size_t d, double *u,
+	    const double *g, const int *ok, const double *y,
+	    const struct noise_factor *, double dt, double *xi,
+	    const struct localizer *, char **cause);
+
+/*
+ * One ETKI step (Huang et al. 2022): deterministic, with the transform
+ * Omega = (I + S S')^-1 from one SYRK of the whitened centred outputs S and
+ * a symmetric eigendecomposition that gives Omega and its square root:
+ *
+ *   u_j = mean(u) + sum_i X_i [w + sqrt(n-1) Omega^1/2]_ij,
+ *   w = Omega S sqrt(dt) L^-1 (y - mean(g)).
+ */
+int	 etki_update(size_t n, size_t p, size_t d, double *u, const double *g,
+	    const int *ok, const double *y, const struct noise_factor *,
+	    double dt, char **cause);
+
+/*
+ * The ensemble Kalman sampler (Garbuno-Inigo et al. 2020), one step with
+ * the implicit prior split of EnsembleKalmanProcesses.jl:
+ *
+ *   u_j <- (I + dt C P^-1)^-1 (u_j - dt sum_i (u_i - m) D_ij
+ *            + dt C P^-1 m0 [+ dt (p+1)/J (u_j - m)]) + sqrt(2 dt) C^1/2 xi_j
+ *
+ * with m, C the mean and (1/J) covariance of the J members, D = (1/J)
+ * (G - mean G) Gamma^-1 (G - y)', prior N(m0, P) with P diagonal (prior_std),
+ * and C^1/2 xi_j = sum_i (u_i - m) xi_ij / sqrt(J), so that no p x p factor
+ * is needed.  The bracketed term is ALDI's finite-ensemble correction
+ * (Garbuno-Inigo, Nuesken and Reich 2020).  xi: J x J standard normals.
+ */
+int	 eks_update(size_t n, size_t p, size_t d, double *u, const double *g,
+	    const int *ok, const double *y, const struct noise_factor *,
+	    const double *prior_mean, const double *prior_std, int aldi,
+	    double dt, const double *xi, char **cause);
+/* EKS's stable step dt = 1 / (|D|_F + eps). */
+double	 eks_timestep(size_t n, size_t d, const double *g, const int *ok,
+	    const double *y, const struct noise_factor *);
+
+/*
+ * The data-misfit controller of Iglesias and Yang (2021) from the members'
+ * misfits (per observation, as data_misfit returns them): with
+ * Phi_j = d misfit_j / 2, the step is min(max(d / (2 mean Phi),
+ * sqrt(d / (2 var Phi))), T - t).  Returns 1 (stop) when the time t
+ * already reached T, else 0 with *dt set.
+ */
+int	 dmc_timestep(size_t n, size_t d, const double *misfit, const int *ok,
+	    double t, double T, double *dt);
+
+/*
+ * Inflation after an update, on the members marked ok: the deviations from
+ * the mean are scaled so that the covariance grows by `mult`, then each
+ * member gets N(0, add P) with P = diag(prior_std^2).  z: n x p normals.
+ */
+void	 inflate(size_t n, size_t p, double *u, const int *ok, double mult,
+	    double add, const double *prior_std, const double *z);
+
+/*
+ * The failures handler "resample": each member not ok is drawn from the
+ * Gaussian with the mean and covariance of the ok members, as
+ * mean + sum_i A_i z_i with A the centred ok members over sqrt(k-1), so that
+ * a rank-deficient covariance needs no factor.  z: n x n normals.
+ */
+void	 resample_failed(size_t n, size_t p, double *u, const int *ok,
+	    const double *z);
+
+/*
+ * Unscented Kalman inversion (Huang, Schneider and Stuart 2022) on
+ * 2p + 1 sigma points with the modified unscented transform of
+ * EnsembleKalmanProcesses.jl (the mean output is the central point's).
+ */
+struct uki_state {
+	double		*mean;		/* p, the analysed mean m_n */
+	double		*cov;		/* p x p, the analysed covariance C_n */
+	double		*sigma_omega;	/* p x p, the evolution covariance */
+};
+
+/* Sigma points (2p+1 rows) of N(mean, cov); fails if cov is not SPD. */
+int	 uki_sigma_points(size_t p, const double *mean, const double *cov,
+	    double *u, char **cause);
+/*
+ * The prediction step before iteration k (k = 1 for the first sigma
+ * points): update Sigma_omega every update_freq steps, then
+ * m = alpha m_n + (1 - alpha) r, C = alpha^2 C_n + Sigma_omega; writes the
+ * sigma points of N(m, C) to u.
+ */
+int	 uki_predict(size_t p, struct uki_state *, const double *r,
+	    double alpha, long update_freq, long k, double *u, char **cause);
+/*
+ * The analysis step from the sigma points u and their outputs g: the new
+ * m_n and C_n with Sigma_nu = 2 Gamma.  With prior_std set (impose_prior),
+ * the observations are extended by the prior mean r with noise P, so that
+ * the fixed point is the Bayesian posterior.
+ */
+int	 uki_analysis(size_t p, size_t d, const double *u, const double *g,
+	    const double *y, const struct noise_factor *, const double *r,
+	    const double *prior_std, struct uki_state *, char **cause);
 
 #endif

@@ -125,6 +125,88 @@ sample_prior(const struct experiment *e, struct ensemble *en)
 		}
 }
 
+void
+prior_moments(const struct experiment *e, double *m0, double *s0)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < e->nparams; i++) {
+		const struct param *p = &e->params[i];
+
+		for (j = 0; !p->fixed && j < p->size; j++) {
+			m0[p->offset + j] = p->prior.mu;
+			s0[p->offset + j] = p->prior.sigma;
+		}
+	}
+}
+
+void
+ensemble_constrain(const struct experiment *e, struct ensemble *en)
+{
+	size_t	 m, i, j, c;
+
+	for (m = 0; m < en->n; m++)
+		for (i = 0; i < e->nparams; i++) {
+			const struct param *p = &e->params[i];
+
+			for (j = 0; !p->fixed && j < p->size; j++) {
+				c = m * en->p + p->offset + j;
+				en->theta[c] = to_constrained(&p->prior, en->u[c]);
+			}
+		}
+}
+
+/* UKI's first sigma points, from the prior: m_0, C_0 = P. */
+static int
+uki_start(const struct experiment *e, struct ensemble *en, char **cause)
+{
+	size_t	 p = en->p, i;
+	double	*s0 = xmallocarray(p, sizeof *s0), a = e->alg.alpha_reg;
+	struct uki_state st;
+	int	 rc;
+
+	en->uki_mean = xmallocarray(p, sizeof *en->uki_mean);
+	en->uki_cov = xcalloc(p * p, sizeof *en->uki_cov);
+	en->uki_sigma_omega = xcalloc(p * p, sizeof *en->uki_sigma_omega);
+	prior_moments(e, en->uki_mean, s0);
+	for (i = 0; i < p; i++) {
+		en->uki_cov[i * p + i] = s0[i] * s0[i];
+		en->uki_sigma_omega[i * p + i] = (2 - a * a) * s0[i] * s0[i];
+	}
+	st.mean = en->uki_mean;
+	st.cov = en->uki_cov;
+	st.sigma_omega = en->uki_sigma_omega;
+	rc = uki_predict(p, &st, en->uki_mean, a, e->alg.update_freq, 1, en->u,
+	    cause);
+	free(s0);
+	if (rc == 0)
+		ensemble_constrain(e, en);
+	return rc;
+}
+
+/* The user's localization matrix: p x d finite values, frozen at init. */
+static int
+load_localization(const struct experiment *e, struct observations *o,
+    char **cause)
+{
+	const struct vsource *src = &e->alg.loc_matrix;
+	size_t	 n, i;
+
+	if (vec_read(src, &o->loc, &n, cause) != 0)
+		return -1;
+	if (n != e->ncalib * o->d)
+		return failf(cause, "%s: %zu localization values, expected %zu x "
+		    "%zu = %zu (calibrated components x observations)",
+		    src->path, n, e->ncalib, o->d, e->ncalib * o->d);
+	for (i = 0; i < n; i++)
+		if (!isfinite(o->loc[i]) || o->loc[i] < 0)
+			return failf(cause, "%s: localization value %zu (row %zu, "
+			    "column %zu) is %g; values must be finite and not "
+			    "negative", src->path, i + 1, i / o->d + 1,
+			    i % o->d + 1, o->loc[i]);
+	return 0;
+}
+
 int
 init_experiment(struct experiment *e, int force, char **cause)
 {
@@ -146,7 +228,13 @@ init_experiment(struct experiment *e, int force, char **cause)
 	en.theta = xmallocarray(en.n * en.p, sizeof *en.theta);
 	en.rng = gsl_rng_alloc(gsl_rng_mt19937);
 	gsl_rng_set(en.rng, e->seed);
-	sample_prior(e, &en);
+	if (e->alg.loc == LOC_MATRIX && load_localization(e, &obs, cause) != 0)
+		goto out;
+	if (e->alg.method == METHOD_UKI) {
+		if (uki_start(e, &en, cause) != 0)
+			goto out;
+	} else
+		sample_prior(e, &en);
 	if (e->pformat == PF_TEMPLATE &&
 	    read_file(e->ptemplate, &tmpl, NULL, cause) != 0)
 		goto out;

@@ -336,6 +336,10 @@ ensemble_write(const struct experiment *e, const struct ensemble *en,
 	    h5_attr_long(o.f, "ensemble_size", en->n) ||
 	    h5_attr(o.f, "timestep", en->timestep) ||
 	    h5_attr(o.f, "time", en->time) ||
+	    (en->uki_mean != NULL && (h5_matrix(o.f, "uki_mean", en->uki_mean,
+	    en->p, 0) || h5_matrix(o.f, "uki_cov", en->uki_cov, en->p, en->p) ||
+	    h5_matrix(o.f, "uki_sigma_omega", en->uki_sigma_omega, en->p,
+	    en->p))) ||
 	    H5LTset_attribute_string(o.f, "/", "method", e->method) < 0 ||
 	    H5LTset_attribute_string(o.f, "/", "calib_version",
 	    CALIB_VERSION) < 0;
@@ -392,6 +396,17 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 		failf(cause, "%s: missing or foreign random state", path);
 		goto out;
 	}
+	if (e->alg.method == METHOD_UKI) {
+		en->uki_mean = xmallocarray(en->p, sizeof *en->uki_mean);
+		en->uki_cov = xmallocarray(en->p * en->p, sizeof *en->uki_cov);
+		en->uki_sigma_omega = xmallocarray(en->p * en->p,
+		    sizeof *en->uki_sigma_omega);
+		if (h5_read(f, "uki_mean", en->uki_mean, en->p, path, cause) ||
+		    h5_read(f, "uki_cov", en->uki_cov, en->p * en->p, path,
+		    cause) || h5_read(f, "uki_sigma_omega", en->uki_sigma_omega,
+		    en->p * en->p, path, cause))
+			goto out;
+	}
 	rc = 0;
 out:
 	H5Fclose(f);
@@ -406,6 +421,9 @@ ensemble_release(struct ensemble *en)
 {
 	free(en->u);
 	free(en->theta);
+	free(en->uki_mean);
+	free(en->uki_cov);
+	free(en->uki_sigma_omega);
 	if (en->rng)
 		gsl_rng_free(en->rng);
 	memset(en, 0, sizeof *en);
@@ -425,8 +443,52 @@ results_write(const struct experiment *e, const struct results *r, char **cause)
 	    H5LTmake_dataset_int(o.f, "success", 1, &n, r->ok) < 0 ||
 	    h5_matrix(o.f, "misfit", r->misfit, r->n, 0) ||
 	    h5_attr_long(o.f, "iteration", r->iteration) ||
-	    h5_attr(o.f, "timestep", r->timestep);
+	    h5_attr(o.f, "timestep", r->timestep) ||
+	    H5LTset_attribute_string(o.f, "/", "stop", r->stop) < 0;
 	return h5_out_commit(&o, err, cause);
+}
+
+/* The "stop" attribute, "" when absent. */
+static int
+read_stop(hid_t f, char *buf, size_t size)
+{
+	hsize_t		 dims;
+	H5T_class_t	 cls;
+	size_t		 len;
+
+	buf[0] = '\0';
+	if (H5Aexists(f, "stop") <= 0)
+		return 0;
+	if (H5LTget_attribute_info(f, "/", "stop", &dims, &cls, &len) < 0 ||
+	    len >= size)
+		return -1;
+	return H5LTget_attribute_string(f, "/", "stop", buf) < 0;
+}
+
+int
+iteration_final(const struct experiment *e, long it, char **why)
+{
+	char	*path;
+	char	 stop[256];
+	hid_t	 f;
+	int	 r;
+
+	if (why)
+		*why = NULL;
+	if (!iteration_closed(e, it))
+		return 0;
+	if (it >= e->iterations)
+		return 1;
+	path = iteration_file(e, it, "results.h5");
+	f = h5_open(path);
+	free(path);
+	if (f < 0)
+		return 0;
+	r = read_stop(f, stop, sizeof stop) == 0 && stop[0] != '\0';
+	H5Fclose(f);
+	if (r && why)
+		*why = xstrdup(stop);
+	return r;
 }
 
 int
@@ -462,6 +524,10 @@ results_read(const struct experiment *e, long it, struct results *r,
 		failf(cause, "%s: missing dataset 'success'", path);
 		goto out;
 	}
+	if (read_stop(f, r->stop, sizeof r->stop) != 0) {
+		failf(cause, "%s: unreadable attribute 'stop'", path);
+		goto out;
+	}
 	rc = 0;
 out:
 	H5Fclose(f);
@@ -492,7 +558,9 @@ observations_write(const struct experiment *e, const struct observations *ob,
 		return -1;
 	err = h5_matrix(o.f, "y", ob->y, ob->d, 0) ||
 	    (ob->std ? h5_matrix(o.f, "noise_std", ob->std, ob->d, 0) :
-	    h5_matrix(o.f, "noise_covariance", ob->cov, ob->d, ob->d));
+	    h5_matrix(o.f, "noise_covariance", ob->cov, ob->d, ob->d)) ||
+	    (ob->loc && h5_matrix(o.f, "localization", ob->loc, e->ncalib,
+	    ob->d));
 	return h5_out_commit(&o, err, cause);
 }
 
@@ -525,6 +593,11 @@ observations_read(const struct experiment *e, struct observations *o,
 	} else {
 		o->cov = xmallocarray(o->d * o->d, sizeof *o->cov);
 		rc = h5_read(f, "noise_covariance", o->cov, o->d * o->d, path,
+		    cause);
+	}
+	if (rc == 0 && H5LTfind_dataset(f, "localization")) {
+		o->loc = xmallocarray(e->ncalib * o->d, sizeof *o->loc);
+		rc = h5_read(f, "localization", o->loc, e->ncalib * o->d, path,
 		    cause);
 	}
 out:
@@ -562,6 +635,7 @@ observations_release(struct observations *o)
 	free(o->y);
 	free(o->std);
 	free(o->cov);
+	free(o->loc);
 	memset(o, 0, sizeof *o);
 }
 

@@ -31,6 +31,8 @@ struct ensemble {
 	double		 timestep;	/* of the update that made it; 0 at 0 */
 	double		 time;		/* sum of timesteps so far */
 	gsl_rng		*rng;		/* state the next update draws from */
+	/* uki only (else NULL): the analysed mean and covariance, Sigma_omega */
+	double		*uki_mean, *uki_cov, *uki_sigma_omega;
 };
 
 struct results {
@@ -40,10 +42,13 @@ struct results {
 	int		*ok;		/* 1 when the member succeeded */
 	double		*misfit;	/* per member; NaN when failed */
 	double		 timestep;	/* of the update that follows; 0 if none */
+	char		 stop[256];	/* why nothing follows before the last
+					   iteration; "" when the loop goes on */
 };
 
 struct observations {
 	size_t		 d;
+	double		*loc;		/* p x d localization matrix, or NULL */
 	double		*y;
 	double		*std;		/* d, for diagonal noise; else NULL */
 	double		*cov;		/* d x d, for full noise; else NULL */
@@ -82,6 +87,11 @@ char	*iteration_file(const struct experiment *, long it, const char *name);
 long	 newest_iteration(const struct experiment *);
 int	 iteration_exists(const struct experiment *, long it);
 int	 iteration_closed(const struct experiment *, long it);
+/*
+ * Is iteration it closed with nothing to follow: the last one, or one whose
+ * update stopped the calibration (then *why, when not NULL, says why)?
+ */
+int	 iteration_final(const struct experiment *, long it, char **why);
 
 int	 ensemble_write(const struct experiment *, const struct ensemble *,
 	    char **cause);

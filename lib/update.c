@@ -86,6 +86,152 @@ needed(const struct experiment *e)
 	return (size_t)e->min_success;
 }
 
+/*
+ * The step of the update that follows iteration it, decided from its
+ * published outputs before results.h5 records it: the timestep, or why the
+ * calibration stops here.
+ */
+static int
+plan_step(const struct experiment *e, long it, const struct ensemble *en,
+    struct results *r, const struct observations *o,
+    const struct noise_factor *nf, char **cause)
+{
+	size_t	 m;
+
+	r->timestep = 0;
+	r->stop[0] = '\0';
+	if (it >= e->iterations)
+		return 0;
+	switch (e->alg.method) {
+	case METHOD_EKI:
+	case METHOD_ETKI:
+		if (!e->alg.adaptive) {
+			r->timestep = e->timestep;
+			break;
+		}
+		if (dmc_timestep(r->n, r->d, r->misfit, r->ok, en->time,
+		    e->alg.terminate_at, &r->timestep))
+			snprintf(r->stop, sizeof r->stop, "the data_misfit "
+			    "timestep reached terminate_at: the accumulated time "
+			    "is %.6g of %.6g", en->time, e->alg.terminate_at);
+		break;
+	case METHOD_ESMDA:
+		r->timestep = 1 / e->alg.weights[it];
+		break;
+	case METHOD_EKS:
+		r->timestep = eks_timestep(r->n, r->d, r->g, r->ok, o->y, nf);
+		break;
+	case METHOD_UKI:
+		for (m = 0; m < r->n; m++)
+			if (!r->ok[m])
+				return failf(cause, "iteration %ld: member %zu "
+				    "failed; uki needs every sigma point (see "
+				    "its status and model.log)", it, m + 1);
+		r->timestep = 1;
+		break;
+	}
+	return 0;
+}
+
+/* Draw k standard normals from the ensemble's random state. */
+static double *
+normals(gsl_rng *rng, size_t k)
+{
+	double	*z = xmallocarray(k ? k : 1, sizeof *z);
+	size_t	 i;
+
+	for (i = 0; i < k; i++)
+		z[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+	return z;
+}
+
+/* Move the ensemble of iteration it to the next one's, in next->u. */
+static int
+step(const struct experiment *e, long it, struct ensemble *en,
+    struct ensemble *next, const struct results *r,
+    const struct observations *o, const struct noise_factor *nf,
+    char **cause)
+{
+	struct localizer loc;
+	struct uki_state st;
+	size_t		 n = r->n, p = en->p, d = r->d, m, k = 0;
+	double		*z = NULL, *m0, *s0;
+	int		 rc = -1;
+
+	m0 = xmallocarray(p, sizeof *m0);
+	s0 = xmallocarray(p, sizeof *s0);
+	prior_moments(e, m0, s0);
+	next->u = en->u;
+	en->u = NULL;
+	for (m = 0; m < n; m++)
+		k += r->ok[m] != 0;
+	switch (e->alg.method) {
+	case METHOD_EKI:
+	case METHOD_ESMDA:
+		/* Perturbations first, in member order, from the stored state. */
+		z = normals(en->rng, n * d);
+		if (e->alg.loc == LOC_NONE)
+			rc = eki_update(n, p, d, next->u, r->g, r->ok, o->y, nf,
+			    r->timestep, z, cause);
+		else {
+			loc.rho = o->loc;
+			loc.alpha = e->alg.sec_alpha;
+			loc.cutoff = e->alg.sec_cutoff;
+			if (e->alg.loc == LOC_MATRIX && o->loc == NULL) {
+				failf(cause, "%s/observations.h5: no "
+				    "localization matrix", e->output_dir);
+				break;
+			}
+			rc = eki_update_localized(n, p, d, next->u, r->g, r->ok,
+			    o->y, nf, r->timestep, z, &loc, cause);
+		}
+		break;
+	case METHOD_ETKI:
+		rc = etki_update(n, p, d, next->u, r->g, r->ok, o->y, nf,
+		    r->timestep, cause);
+		break;
+	case METHOD_EKS:
+		z = normals(en->rng, k * k);
+		rc = eks_update(n, p, d, next->u, r->g, r->ok, o->y, nf, m0, s0,
+		    e->alg.aldi, r->timestep, z, cause);
+		break;
+	case METHOD_UKI:
+		next->uki_mean = en->uki_mean;
+		next->uki_cov = en->uki_cov;
+		next->uki_sigma_omega = en->uki_sigma_omega;
+		en->uki_mean = en->uki_cov = en->uki_sigma_omega = NULL;
+		st.mean = next->uki_mean;
+		st.cov = next->uki_cov;
+		st.sigma_omega = next->uki_sigma_omega;
+		rc = uki_analysis(p, d, next->u, r->g, o->y, nf, m0,
+		    e->alg.impose_prior ? s0 : NULL, &st, cause);
+		if (rc == 0)
+			rc = uki_predict(p, &st, m0, e->alg.alpha_reg,
+			    e->alg.update_freq, it + 2, next->u, cause);
+		break;
+	}
+	free(z);
+	z = NULL;
+	if (rc != 0)
+		goto out;
+	if (e->alg.inflate_mult != 1 || e->alg.inflate_add > 0) {
+		z = normals(en->rng, n * p);
+		inflate(n, p, next->u, r->ok, e->alg.inflate_mult,
+		    e->alg.inflate_add, s0, z);
+		free(z);
+		z = NULL;
+	}
+	if (e->alg.resample && k < n) {
+		z = normals(en->rng, n * n);
+		resample_failed(n, p, next->u, r->ok, z);
+	}
+out:
+	free(z);
+	free(m0);
+	free(s0);
+	return rc;
+}
+
 int
 update_experiment(const struct experiment *e, long it,
     struct update_report *rep, char **cause)
@@ -94,7 +240,7 @@ update_experiment(const struct experiment *e, long it,
 	struct noise_factor	 nf;
 	struct ensemble		 en, next;
 	struct results		 r;
-	double			*xi = NULL;
+	char			*why = NULL;
 	size_t			 m, k, need;
 	int			 rc = -1;
 
@@ -103,6 +249,7 @@ update_experiment(const struct experiment *e, long it,
 	memset(&next, 0, sizeof next);
 	memset(&r, 0, sizeof r);
 	memset(&nf, 0, sizeof nf);
+	memset(&o, 0, sizeof o);
 	if (it < 0)
 		it = newest_iteration(e);
 	if (it < 0)
@@ -112,14 +259,28 @@ update_experiment(const struct experiment *e, long it,
 		return failf(cause, "iteration %ld is past the last (%ld)", it,
 		    e->iterations);
 	rep->iteration = it;
-	rep->final = it == e->iterations;
-	if (!iteration_exists(e, it))
+	if (!iteration_exists(e, it)) {
+		long last = newest_iteration(e);
+
+		if (last < it && iteration_final(e, last, &why)) {
+			/* A detached chain's update after the stop. */
+			rep->iteration = last;
+			rep->final = 1;
+			snprintf(rep->stop, sizeof rep->stop, "%s", why);
+			free(why);
+			return 0;
+		}
 		return failf(cause, "iteration %ld does not exist", it);
-	if (iteration_closed(e, it) && (rep->final || iteration_exists(e, it + 1))) {
+	}
+	if (iteration_final(e, it, NULL) || (iteration_closed(e, it) &&
+	    iteration_exists(e, it + 1))) {
 		/* Done before: report what was recorded, change nothing. */
 		if (results_read(e, it, &r, cause) != 0)
 			return -1;
 		rep->n = r.n;
+		rep->final = it == e->iterations || r.stop[0] != '\0';
+		rep->timestep = r.timestep;
+		memcpy(rep->stop, r.stop, sizeof rep->stop);
 		mean_std(r.misfit, r.n, 1, &rep->misfit_mean, &rep->misfit_std,
 		    &rep->n_ok);
 		results_release(&r);
@@ -141,48 +302,35 @@ update_experiment(const struct experiment *e, long it,
 		need = needed(e);
 		for (m = 0, k = 0; m < r.n; m++)
 			k += r.ok[m];
-		if (!rep->final && (k < need || k < 2)) {
+		if (it < e->iterations && (k < need || k < 2)) {
 			failf(cause, "iteration %ld: %zu of %zu members succeeded; "
 			    "min_success needs %zu", it, k, r.n,
 			    need > 2 ? need : 2);
 			goto out;
 		}
-		r.timestep = rep->final ? 0 : e->timestep;
-		if (results_write(e, &r, cause) != 0)
+		if (plan_step(e, it, &en, &r, &o, &nf, cause) != 0 ||
+		    results_write(e, &r, cause) != 0)
 			goto out;
 	}
 	rep->n = r.n;
 	mean_std(r.misfit, r.n, 1, &rep->misfit_mean, &rep->misfit_std,
 	    &rep->n_ok);
 	rep->done = 1;
+	rep->final = it == e->iterations || r.stop[0] != '\0';
+	rep->timestep = r.timestep;
+	memcpy(rep->stop, r.stop, sizeof rep->stop);
 	if (rep->final) {
 		rc = 0;
 		goto out;
 	}
 
-	/* Perturbations first, in member order, from the stored state. */
-	xi = xmallocarray(r.n * r.d, sizeof *xi);
-	for (k = 0; k < r.n * r.d; k++)
-		xi[k] = gsl_ran_gaussian_ziggurat(en.rng, 1.0);
 	next.iteration = it + 1;
 	next.n = en.n;
 	next.p = en.p;
-	next.u = en.u;
-	en.u = NULL;
-	if (eki_update(r.n, en.p, r.d, next.u, r.g, r.ok, o.y, &nf, r.timestep,
-	    xi, cause) != 0)
+	if (step(e, it, &en, &next, &r, &o, &nf, cause) != 0)
 		goto out;
 	next.theta = xmallocarray(next.n * next.p, sizeof *next.theta);
-	for (m = 0; m < next.n; m++)
-		for (k = 0; k < e->nparams; k++) {
-			const struct param *p = &e->params[k];
-			size_t j, c;
-
-			for (j = 0; !p->fixed && j < p->size; j++) {
-				c = m * next.p + p->offset + j;
-				next.theta[c] = to_constrained(&p->prior, next.u[c]);
-			}
-		}
+	ensemble_constrain(e, &next);
 	next.timestep = r.timestep;
 	next.time = en.time + r.timestep;
 	next.rng = en.rng;
@@ -192,7 +340,6 @@ update_experiment(const struct experiment *e, long it,
 		goto out;
 	rc = 0;
 out:
-	free(xi);
 	ensemble_release(&en);
 	ensemble_release(&next);
 	results_release(&r);
