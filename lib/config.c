@@ -928,7 +928,7 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	static const char *const ikeys[] = { "multiplicative", "additive", NULL };
 	static const char *const ukeys[] = { "alpha_reg", "update_freq",
 	    "impose_prior", NULL };
-	static const char *const ekeys[] = { "variant", NULL };
+	static const char *const ekeys[] = { "variant", "step", NULL };
 	yaml_node_t	*a = get(y, root, "algorithm"), *t, *f, *n;
 	char		*variant = NULL;
 	size_t		 i;
@@ -943,6 +943,7 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	e->alg.update_freq = 1;
 	e->alg.impose_prior = 1;
 	e->alg.inflate_mult = 1.0;
+	e->alg.eks_step = 1.0;
 	e->alg.sec_alpha = 1.0;
 	if (a != NULL && (check_keys(y, a, "algorithm", keys) ||
 	    get_string(y, a, "algorithm", "method", 0, &e->method)))
@@ -988,7 +989,9 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 		return -1;
 	if ((n = get(y, a, "eks")) != NULL) {
 		if (check_keys(y, n, "algorithm.eks", ekeys) ||
-		    get_string(y, n, "algorithm.eks", "variant", 0, &variant))
+		    get_string(y, n, "algorithm.eks", "variant", 0, &variant) ||
+		    get_bounded(y, n, "algorithm.eks", "step", 0, 1, 1,
+		    &e->alg.eks_step))
 			return -1;
 		if (variant && strcmp(variant, "eks") && strcmp(variant, "aldi")) {
 			yerr(y, get(y, n, "variant"), "algorithm.eks.variant",

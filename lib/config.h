@@ -78,6 +78,7 @@ struct algorithm {
 	long		 update_freq;	/* uki: 0 keeps the first Sigma_omega */
 	int		 impose_prior;	/* uki */
 	int		 aldi;		/* eks: the ALDI variant */
+	double		 eks_step;	/* eks: dt = step / |D| */
 	double		 inflate_mult;	/* covariance factor, >= 1 */
 	double		 inflate_add;	/* times the prior covariance, >= 0 */
 	enum localization loc;

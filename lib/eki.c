@@ -455,7 +455,7 @@ eks_drift(const struct subset *s, size_t d, const double *g, const double *y,
 
 double
 eks_timestep(size_t n, size_t d, const double *g, const int *ok,
-    const double *y, const struct noise_factor *nf)
+    const double *y, const struct noise_factor *nf, double step)
 {
 	struct subset	 s;
 	double		*D, norm;
@@ -466,7 +466,7 @@ eks_timestep(size_t n, size_t d, const double *g, const int *ok,
 	norm = cblas_dnrm2(s.ns * s.ns, D, 1);
 	free(D);
 	subset_release(&s);
-	return 1 / (norm + DBL_EPSILON);
+	return step / (norm + DBL_EPSILON);
 }
 
 int

@@ -103,9 +103,15 @@ int	 eks_update(size_t n, size_t p, size_t d, double *u, const double *g,
 	    const int *ok, const double *y, const struct noise_factor *,
 	    const double *prior_mean, const double *prior_std, int aldi,
 	    double dt, const double *xi, char **cause);
-/* EKS's stable step dt = 1 / (|D|_F + eps). */
+/*
+ * EKS's stable step dt = step / (|D|_F + eps).  On a linear problem the
+ * scheme's stationary covariance exceeds the posterior's by about
+ * 1 / (1 - dt a / 2) along a direction relaxing at rate a, where dt a is
+ * near `step`: step 1 (as in EnsembleKalmanProcesses.jl) spreads the
+ * ensemble wider than the posterior, small steps sample it closely.
+ */
 double	 eks_timestep(size_t n, size_t d, const double *g, const int *ok,
-	    const double *y, const struct noise_factor *);
+	    const double *y, const struct noise_factor *, double step);
 
 /*
  * The data-misfit controller of Iglesias and Yang (2021) from the members'

@@ -119,7 +119,8 @@ plan_step(const struct experiment *e, long it, const struct ensemble *en,
 		r->timestep = 1 / e->alg.weights[it];
 		break;
 	case METHOD_EKS:
-		r->timestep = eks_timestep(r->n, r->d, r->g, r->ok, o->y, nf);
+		r->timestep = eks_timestep(r->n, r->d, r->g, r->ok, o->y, nf,
+		    e->alg.eks_step);
 		break;
 	case METHOD_UKI:
 		for (m = 0; m < r->n; m++)
