@@ -95,6 +95,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all test/bench/bench_update
 	@sh test/bench/run.sh
 
+compare: deps-check
+	@$(MAKE) --no-print-directory all
+	@sh test/compare.sh
+
 test/bench/bench_update: test/bench/bench_update.c $(LIB_OBJ)
 	$(Q_CC)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lm
 
@@ -115,4 +119,4 @@ clean:
 		lib/templates.inc
 	rm -rf test/trash share/examples/*/output
 
-.PHONY: all deps deps-check demo check bench install clean
+.PHONY: all deps deps-check demo check bench compare install clean

@@ -291,6 +291,17 @@ cmd_status(int argc, char **argv)
 	}
 	if (json)
 		fputs("]", stdout);
+	/* The reason is calib's own text: words and numbers, no quotes. */
+	if (newest >= 0 && newest < e.iterations &&
+	    iteration_final(&e, newest, &cause)) {
+		if (json)
+			printf(",\"stopped\":{\"iteration\":%ld,\"reason\":"
+			    "\"%s\"}", newest, cause);
+		else
+			printf("stopped after iteration %ld: %s\n", newest, cause);
+		free(cause);
+		cause = NULL;
+	}
 	show_jobs(&e, json);
 	if (json)
 		fputs("}\n", stdout);

@@ -72,6 +72,56 @@ SIZE=4 make_experiment pend
 try "$CALIB" update pend/calib.yaml
 expect_rc 1 "an iteration with 1 of 4 run does not meet min_success 0.5"
 
+# handler resample: a member whose output has NaN is redrawn from the
+# Gaussian of the updated successful members.
+SIZE=8 ITERATIONS=1 make_experiment rs "algorithm: {failures: {handler: resample}}"
+"$CALIB" init rs/calib.yaml >/dev/null
+echo "nan 3" >rs/mode
+for m in 1 2 3 4 5 6 7 8; do "$CALIB" exec -i 0 -m $m rs/calib.yaml 2>/dev/null; done
+try "$CALIB" update rs/calib.yaml
+expect_rc 0 "update with handler resample"
+check "it counts the NaN member as failed" has out "7 of 8 members succeeded"
+/usr/bin/python3 - rs/output >rs.check 2>&1 <<'PY'
+import sys, h5py, numpy as np
+out = sys.argv[1]
+r = h5py.File(f"{out}/iteration_000/results.h5")["success"][()]
+u0 = h5py.File(f"{out}/iteration_000/ensemble.h5")["unconstrained"][()]
+u1 = h5py.File(f"{out}/iteration_001/ensemble.h5")["unconstrained"][()]
+ok = r.astype(bool)
+assert list(r) == [1, 1, 0, 1, 1, 1, 1, 1], r
+assert np.all(np.isfinite(u1)), u1
+assert not np.allclose(u1[2], u0[2]), "member 3 was not redrawn"
+# within the spread of the successful members
+m, s = u1[ok].mean(axis=0), u1[ok].std(axis=0, ddof=1)
+assert np.all(np.abs(u1[2] - m) < 6 * s), (u1[2], m, s)
+PY
+ok $? "the failed member is redrawn near the successful ones$(sed 's/^/ # /' rs.check)"
+
+# Every method keeps its state in the iteration's files: an update killed
+# after results.h5 is redone identically from them, random draws included.
+for method in etki "eks, eks: {variant: aldi}" uki "esmda, esmda: {weights: [3, 1.5]}" \
+    "eki, localization: {sec: {alpha: 1}}, inflation: {multiplicative: 1.2, additive: 0.01}"; do
+	i=$((${i:-0} + 1))
+	name=m$i-$(echo "$method" | cut -d, -f1)
+	size=6
+	case $method in uki*) size=5 ;; esac
+	SIZE=$size ITERATIONS=2 make_experiment "$name" "algorithm: {method: $method}"
+	"$CALIB" init "$name/calib.yaml" >/dev/null
+	for m in 1 2 3 4 5 6; do [ $m -le $size ] && "$CALIB" exec -i 0 -m $m "$name/calib.yaml"; done
+	"$CALIB" update "$name/calib.yaml" >/dev/null
+	for m in 1 2 3 4 5 6; do [ $m -le $size ] && "$CALIB" exec -i 1 -m $m "$name/calib.yaml"; done
+	try "$CALIB" update "$name/calib.yaml"
+	expect_rc 0 "$name: two updates"
+	cp -r "$name/output/iteration_002" "$name.saved"
+	rm -rf "$name/output/iteration_002"
+	try "$CALIB" update -i 1 "$name/calib.yaml"
+	expect_rc 0 "$name: the update is redone"
+	check "$name: to the same ensemble" sh -c \
+		"cmp $name.saved/member_001/p.env $name/output/iteration_002/member_001/p.env && cmp $name.saved/member_00$size/p.env $name/output/iteration_002/member_00$size/p.env"
+done
+check "uki keeps its mean and covariance" /usr/bin/python3 -c \
+	"import h5py; f = h5py.File('m3-uki/output/iteration_002/ensemble.h5'); assert f['uki_cov'].shape == (2, 2)"
+
 try "$CALIB" update -i 7 ex/calib.yaml
 expect_rc 1 "an iteration past the last is refused"
 try "$CALIB" update -i -1 ex/calib.yaml
