@@ -3,7 +3,8 @@
  * dsyrk of the whitened outputs S (n x d), which the ensemble-space update
  * cannot avoid.
  *
- *   bench_update prepare DIR N D P   an initialised experiment whose N
+ *   bench_update prepare DIR N D P [METHOD]
+ *                                    an initialised experiment whose N
  *                                    members have succeeded with D outputs
  *   bench_update update CALIB DIR    run calib update, print wall seconds
  *                                    and peak resident MiB
@@ -25,7 +26,7 @@
 #include "lib/util.h"
 
 static int
-prepare(const char *dir, long n, long d, long p)
+prepare(const char *dir, long n, long d, long p, const char *method)
 {
 	struct experiment	 e;
 	struct member_status	 st = { .success = 1, .attempt = 1 };
@@ -39,7 +40,8 @@ prepare(const char *dir, long n, long d, long p)
 	    "parameters:\n  u:\n    prior: {normal: {mean: 0, std: 1}}\n"
 	    "    size: %ld\nobservations:\n  values: obs.f64\n"
 	    "  noise: {std: 0.5}\nforward_model:\n  command: [/bin/false]\n"
-	    "  output: {file: out.f64}\n", n, p);
+	    "  output: {file: out.f64}\nalgorithm: {method: %s}\n", n, p,
+	    method);
 	path = path_join(dir, "calib.yaml");
 	write_file_atomic(path, yaml, strlen(yaml), NULL);
 	free(yaml);
@@ -125,13 +127,14 @@ syrk(long n, long d)
 int
 main(int argc, char **argv)
 {
-	if (argc == 6 && !strcmp(argv[1], "prepare"))
-		return prepare(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]));
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "prepare"))
+		return prepare(argv[2], atol(argv[3]), atol(argv[4]), atol(argv[5]),
+		    argc == 7 ? argv[6] : "eki");
 	if (argc == 4 && !strcmp(argv[1], "update"))
 		return update(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "syrk"))
 		return syrk(atol(argv[2]), atol(argv[3]));
-	fprintf(stderr, "usage: bench_update prepare DIR N D P | update CALIB DIR"
+	fprintf(stderr, "usage: bench_update prepare DIR N D P [METHOD] | update CALIB DIR"
 	    " | syrk N D\n");
 	return 2;
 }

@@ -1,20 +1,24 @@
 #!/bin/sh
-# make bench: calib update for N_ens in {100, 1000} and N_obs in {1e4, 1e5}
-# with N_par = 100, beside the floor: one dsyrk of the same S on this machine.
+# make bench: calib update with eki and etki for N_ens in {100, 1000} and
+# N_obs up to 1e6, with N_par = 100, beside the floor: one dsyrk of the same
+# S on this machine.
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b="$top/test/bench/bench_update"
 work="$top/test/trash/bench"
-printf '%6s %8s %6s  %10s %10s  %10s %7s\n' N_ens N_obs N_par "update s" \
-	"peak MiB" "dsyrk s" ratio
-for n in 100 1000; do
-	for d in 10000 100000; do
+printf '%-6s %6s %8s %6s  %10s %10s  %10s %7s\n' method N_ens N_obs N_par \
+	"update s" "peak MiB" "dsyrk s" ratio
+for case in "100 10000" "100 100000" "1000 100000" "100 1000000"; do
+	set -- $case
+	n=$1 d=$2
+	floor=$("$b" syrk $n $d)
+	for method in eki etki; do
 		rm -rf "$work"
-		"$b" prepare "$work" $n $d 100 >/dev/null
+		"$b" prepare "$work" $n $d 100 $method >/dev/null
 		set -- $("$b" update "$top/calib" "$work/output")
-		floor=$("$b" syrk $n $d)
-		printf '%6d %8d %6d  %10.3f %10.0f  %10.3f %7.1f\n' $n $d 100 \
-			"$1" "$2" "$floor" "$(echo "$1 $floor" | awk '{ print $1 / $2 }')"
+		printf '%-6s %6d %8d %6d  %10.3f %10.0f  %10.3f %7.1f\n' $method \
+			$n $d 100 "$1" "$2" "$floor" \
+			"$(echo "$1 $floor" | awk '{ print $1 / $2 }')"
 	done
 done
 rm -rf "$work"
@@ -22,4 +26,5 @@ echo
 echo "update s: wall time of 'calib update' (reading every member's"
 echo "output, writing results.h5 and the next iteration); peak MiB: its"
 echo "maximum resident set; dsyrk s: one cblas_dsyrk of S (N_ens x N_obs),"
-echo "the floor of the ensemble-space update."
+echo "the floor of both ensemble-space updates (eki adds one GEMM of the"
+echo "same size for the perturbed innovations, etki one GEMV)."
