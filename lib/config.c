@@ -1033,6 +1033,10 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 			return yerr(y, n, "algorithm.failures.min_success",
 			    "method uki needs every sigma point; it has no "
 			    "min_success");
+		if (e->alg.method == METHOD_UKI && get(y, f, "handler") != NULL)
+			return yerr(y, get(y, f, "handler"),
+			    "algorithm.failures.handler", "method uki needs every "
+			    "sigma point; it has no failure handler");
 	}
 	return 0;
 }

@@ -122,6 +122,17 @@ done
 check "uki keeps its mean and covariance" /usr/bin/python3 -c \
 	"import h5py; f = h5py.File('m3-uki/output/iteration_002/ensemble.h5'); assert f['uki_cov'].shape == (2, 2)"
 
+# A localization matrix is checked and frozen by init, used by the update.
+SIZE=6 ITERATIONS=1 make_experiment lm "algorithm: {localization: {matrix: loc.txt}}"
+printf '1 0.5 0\n0 0.5 1\n' >lm/loc.txt
+"$CALIB" init lm/calib.yaml >/dev/null
+check "init freezes the 2 x 3 localization matrix" /usr/bin/python3 -c \
+	"import h5py, numpy; l = h5py.File('lm/output/observations.h5')['localization'][()]; assert (l == [[1, 0.5, 0], [0, 0.5, 1]]).all(), l"
+for m in 1 2 3 4 5 6; do "$CALIB" exec -i 0 -m $m lm/calib.yaml; done
+try "$CALIB" update lm/calib.yaml
+expect_rc 0 "the localized update runs"
+check "and writes the next iteration" test -f lm/output/iteration_001/ensemble.h5
+
 try "$CALIB" update -i 7 ex/calib.yaml
 expect_rc 1 "an iteration past the last is refused"
 try "$CALIB" update -i -1 ex/calib.yaml
