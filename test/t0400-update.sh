@@ -99,7 +99,7 @@ ok $? "the failed member is redrawn near the successful ones$(sed 's/^/ # /' rs.
 
 # Every method keeps its state in the iteration's files: an update killed
 # after results.h5 is redone identically from them, random draws included.
-for method in etki "eks, eks: {variant: aldi}" uki "esmda, esmda: {weights: [3, 1.5]}" \
+for method in etki "eks, eks: {variant: aldi}" uki "esmda, esmda: {weights: [6, 3]}" \
     "eki, localization: {sec: {alpha: 1}}, inflation: {multiplicative: 1.2, additive: 0.01}"; do
 	i=$((${i:-0} + 1))
 	name=m$i-$(echo "$method" | cut -d, -f1)
@@ -119,6 +119,8 @@ for method in etki "eks, eks: {variant: aldi}" uki "esmda, esmda: {weights: [3, 
 	check "$name: to the same ensemble" sh -c \
 		"cmp $name.saved/member_001/p.env $name/output/iteration_002/member_001/p.env && cmp $name.saved/member_00$size/p.env $name/output/iteration_002/member_00$size/p.env"
 done
+check "esmda rescales the weights [6, 3] to [3, 1.5]: timesteps 1/3, 2/3" /usr/bin/python3 -c \
+	"import h5py; t = [h5py.File(f'm4-esmda/output/iteration_00{i}/ensemble.h5').attrs['timestep'] for i in (1, 2)]; assert abs(t[0] - 1/3) < 1e-12 and abs(t[1] - 2/3) < 1e-12, t"
 check "uki keeps its mean and covariance" /usr/bin/python3 -c \
 	"import h5py; f = h5py.File('m3-uki/output/iteration_002/ensemble.h5'); assert f['uki_cov'].shape == (2, 2)"
 
