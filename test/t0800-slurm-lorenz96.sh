@@ -80,4 +80,29 @@ F=$("$CALIB" status --json detached/calib.yaml |
     sed -n 's/.*"F":{"mean":\([^,]*\),.*/\1/p')
 check "F within 5% of the truth 8 (got $F)" \
     awk -v f="$F" 'BEGIN { e = (f - 8) / 8; exit !(e < 0.05 && e > -0.05) }'
+
+# A detached chain that the data_misfit timestep stops early: the jobs after
+# the stop exit at once without running anything, and the chain drains.
+mkdir -p dmc
+cp "$ex/obs.txt" "$ex/noise_std.txt" "$ex/model" dmc/
+sed '/^iterations:/d; /^algorithm:/,$d' "$ex/calib.yaml" >dmc/calib.yaml
+printf 'iterations: 12\nalgorithm:\n  method: eki\n  timestep: {data_misfit: {terminate_at: 1}}\n' >>dmc/calib.yaml
+printf 'backend: {poll_interval: 2s}\nresources: {time: 10m, mem: 200M}\n' >>dmc/calib.yaml
+try "$CALIB" run -d -b slurm dmc/calib.yaml
+expect_rc 0 "a data_misfit chain of 12 iterations is submitted"
+check "the chain drains" poll 900 no_live_jobs
+try "$CALIB" status dmc/calib.yaml
+check "calib status reports the stop" has out "stopped after iteration"
+stop=$(sed -n 's/^stopped after iteration \([0-9]*\):.*/\1/p' out)
+check "it stopped before iteration 12 (at ${stop:-?})" test "${stop:-99}" -lt 12
+next=$(printf %03d $((${stop:-0} + 1)))
+check "no iteration after the stop was closed" \
+    test ! -e dmc/output/iteration_$next/results.h5
+check "the next iteration's member jobs ran and said why they did nothing" \
+    grep -q "the calibration stopped after iteration $stop" \
+    dmc/output/iteration_$next/member_001/slurm-*_1.out
+try "$CALIB" run -b slurm dmc/calib.yaml
+expect_rc 0 "calib run afterwards"
+check "finds the calibration stopped" has out "done: stopped after iteration $stop of 12"
+
 done_testing
