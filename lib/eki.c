@@ -476,7 +476,7 @@ eks_update(size_t n, size_t p, size_t d, double *u, const double *g,
     char **cause)
 {
 	struct subset	 s;
-	double		*A, *D, *C, *M, *B, *N, *piv_rhs, sJ;
+	double		*A, *D, *C, *M, *B, *N, *prior_drift, sJ;
 	size_t		 J, i, j, k;
 	lapack_int	*piv;
 	int		 info, rc = -1;
@@ -505,13 +505,13 @@ eks_update(size_t n, size_t p, size_t d, double *u, const double *g,
 		memcpy(B + i * p, u + s.idx[i] * p, p * sizeof *B);
 	cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, J, p, J, -dt, D, J,
 	    A, p, 1.0, B, p);
-	piv_rhs = xcalloc(p, sizeof *piv_rhs);
+	prior_drift = xcalloc(p, sizeof *prior_drift);
 	for (i = 0; i < p; i++)
 		for (k = 0; k < p; k++)
-			piv_rhs[i] += dt * C[i * p + k] * m0[k] / (s0[k] * s0[k]);
+			prior_drift[i] += dt * C[i * p + k] * m0[k] / (s0[k] * s0[k]);
 	for (j = 0; j < J; j++)
 		for (k = 0; k < p; k++)
-			B[j * p + k] += piv_rhs[k] + (aldi ? dt * (p + 1.0) / J *
+			B[j * p + k] += prior_drift[k] + (aldi ? dt * (p + 1.0) / J *
 			    A[j * p + k] : 0);
 	/* Solve M x_j = b_j for every row: X' = M^-1 B', i.e. X = B M^-T. */
 	piv = xmallocarray(p, sizeof *piv);
@@ -547,7 +547,7 @@ out:
 	free(C);
 	free(M);
 	free(B);
-	free(piv_rhs);
+	free(prior_drift);
 	free(piv);
 	return rc;
 }
