@@ -631,7 +631,7 @@ known_member_jobs(struct batch *b, long it, int live)
 static int
 closed(struct batch *b, long it)
 {
-	return iteration_final(b->e, it, NULL) || iteration_exists(b->e, it + 1);
+	return iteration_exists(b->e, it + 1) || iteration_final(b->e, it, NULL);
 }
 
 /* The last line of an update job's log, to say why it failed. */

@@ -52,20 +52,33 @@ noise_factor_release(struct noise_factor *nf)
 	memset(nf, 0, sizeof *nf);
 }
 
-void
-noise_whiten(const struct noise_factor *nf, double *v, size_t rows)
+/* Each row x of v becomes L^-1 x (CblasTrans: solve X L' = V) or L^-T x. */
+static void
+whiten(const struct noise_factor *nf, double *v, size_t rows,
+    CBLAS_TRANSPOSE t)
 {
 	size_t	 r, k, d = nf->d;
 
 	if (nf->chol != NULL) {
-		/* Solve X L' = V: each row x = L^-1 v. */
-		cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans,
+		cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, t,
 		    CblasNonUnit, rows, d, 1.0, nf->chol, d, v, d);
 		return;
 	}
 	for (r = 0; r < rows; r++)
 		for (k = 0; k < d; k++)
 			v[r * d + k] /= nf->std[k];
+}
+
+void
+noise_whiten(const struct noise_factor *nf, double *v, size_t rows)
+{
+	whiten(nf, v, rows, CblasTrans);
+}
+
+void
+noise_whiten_t(const struct noise_factor *nf, double *v, size_t rows)
+{
+	whiten(nf, v, rows, CblasNoTrans);
 }
 
 double
@@ -80,22 +93,6 @@ data_misfit(const struct noise_factor *nf, const double *y, const double *g)
 	s = cblas_ddot(nf->d, r, 1, r, 1) / nf->d;
 	free(r);
 	return s;
-}
-
-void
-noise_whiten_t(const struct noise_factor *nf, double *v, size_t rows)
-{
-	size_t	 r, k, d = nf->d;
-
-	if (nf->chol != NULL) {
-		/* Solve X L = V: each row x = L^-T v. */
-		cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans,
-		    CblasNonUnit, rows, d, 1.0, nf->chol, d, v, d);
-		return;
-	}
-	for (r = 0; r < rows; r++)
-		for (k = 0; k < d; k++)
-			v[r * d + k] /= nf->std[k];
 }
 
 /* The members that succeeded and their means. */

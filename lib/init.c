@@ -120,9 +120,9 @@ sample_prior(const struct experiment *e, struct ensemble *en)
 			for (j = 0; j < p->size; j++) {
 				col = m * en->p + p->offset + j;
 				en->u[col] = prior_sample_u(&p->prior, en->rng);
-				en->theta[col] = to_constrained(&p->prior, en->u[col]);
 			}
 		}
+	ensemble_constrain(e, en);
 }
 
 void

@@ -12,11 +12,15 @@
 #include "lib/eki.h"
 #include "lib/util.h"
 
-/* u (n x p) updated in place by the textbook formula. */
+/*
+ * u (n x p) updated in place by the textbook formula; with loc, C_ug is
+ * multiplied entry by entry by loc->rho, or by SEC's |r|^alpha (0 where
+ * the corrected correlation is at most the cutoff).
+ */
 static void
 dense_eki(size_t n, size_t p, size_t d, double *u, const double *g,
     const int *ok, const double *y, const double *gamma, double dt,
-    const double *xi)
+    const double *xi, const struct localizer *loc)
 {
 	double	*ub = calloc(p, sizeof *ub), *gb = calloc(d, sizeof *gb);
 	double	*cug = calloc(p * d, sizeof *cug), *cgg = calloc(d * d, sizeof *cgg);
@@ -46,6 +50,22 @@ dense_eki(size_t n, size_t p, size_t d, double *u, const double *g,
 				cgg[a * d + b] += (g[j * d + a] - gb[a]) *
 				    (g[j * d + b] - gb[b]) / (ns - 1);
 	}
+	if (loc != NULL)
+		for (a = 0; a < p; a++) {
+			double su = 0;
+
+			for (j = 0; j < n; j++)
+				if (ok[j])
+					su += (u[j * p + a] - ub[a]) *
+					    (u[j * p + a] - ub[a]) / (ns - 1);
+			for (b = 0; b < d; b++) {
+				double r = cug[a * d + b] / sqrt(su *
+				    cgg[b * d + b]), f = pow(fabs(r), loc->alpha);
+
+				cug[a * d + b] *= loc->rho ? loc->rho[a * d + b] :
+				    fabs(r * f) > loc->cutoff ? f : 0;
+			}
+		}
 	memcpy(L, gamma, d * d * sizeof *L);
 	assert_int_equal(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, L, d), 0);
 	for (j = 0; j < n; j++) {
@@ -117,7 +137,7 @@ compare(size_t n, size_t p, size_t d, int full, int failures, double dt,
 	assert_int_equal(noise_factor_init(&nf, d, full ? NULL : std,
 	    full ? gamma : NULL, &cause), 0);
 	assert_int_equal(eki_update(n, p, d, u, g, ok, y, &nf, dt, xi, &cause), 0);
-	dense_eki(n, p, d, ref, g, ok, y, gamma, dt, xi2);
+	dense_eki(n, p, d, ref, g, ok, y, gamma, dt, xi2, NULL);
 	for (i = 0; i < n * p; i++)
 		if (fabs(ref[i]) > scale)
 			scale = fabs(ref[i]);
@@ -172,6 +192,56 @@ test_more_observations_than_members(void **state)
 	gsl_rng_free(r);
 }
 
+/*
+ * The localized step against the dense formula, with full noise and a
+ * failed member: SEC's rho from the sample correlations, and a given rho.
+ */
+static void
+test_localization_dense(void **state)
+{
+	gsl_rng	*r = gsl_rng_alloc(gsl_rng_mt19937);
+	size_t	 n = 9, p = 3, d = 7, i, a, b;
+	double	 u[27], ref[27], g[63], xi[63], x1[63], y[7], gam[49], rho[21];
+	double	 dt = 0.8;
+	int	 ok[9], mode;
+	struct noise_factor nf;
+	struct localizer loc;
+
+	for (i = 0; i < n; i++)
+		ok[i] = i != 2;
+	memset(gam, 0, sizeof gam);
+	for (i = 0; i < d; i++) {
+		gam[i * d + i] = 0.3;
+		if (i > 0)
+			gam[i * d + i - 1] = gam[(i - 1) * d + i] = 0.08;
+	}
+	for (a = 0; a < p; a++)
+		for (b = 0; b < d; b++)
+			rho[a * d + b] = 0.1 * (1 + a + b);
+	assert_int_equal(noise_factor_init(&nf, d, NULL, gam, NULL), 0);
+	for (mode = 0; mode < 2; mode++) {
+		for (i = 0; i < n * p; i++)
+			u[i] = ref[i] = gsl_ran_gaussian(r, 1.0);
+		for (i = 0; i < n * d; i++) {
+			g[i] = gsl_ran_gaussian(r, 0.5) + u[(i / d) * p + i % p];
+			xi[i] = x1[i] = gsl_ran_gaussian(r, 1.0);
+		}
+		for (i = 0; i < d; i++)
+			y[i] = gsl_ran_gaussian(r, 1.0);
+		/* mode 0: SEC alpha 1.5, cutoff 0.05; mode 1: the given rho */
+		loc.rho = mode == 1 ? rho : NULL;
+		loc.alpha = 1.5;
+		loc.cutoff = 0.05;
+		dense_eki(n, p, d, ref, g, ok, y, gam, dt, xi, &loc);
+		assert_int_equal(eki_update_localized(n, p, d, u, g, ok, y, &nf,
+		    dt, x1, &loc, NULL), 0);
+		for (i = 0; i < n * p; i++)
+			assert_close(u[i], ref[i], 1e-10 * (1 + fabs(ref[i])));
+	}
+	noise_factor_release(&nf);
+	gsl_rng_free(r);
+}
+
 static void
 test_too_few_members(void **state)
 {
@@ -211,6 +281,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_update_matches_dense),
 		cmocka_unit_test(test_more_observations_than_members),
+		cmocka_unit_test(test_localization_dense),
 		cmocka_unit_test(test_too_few_members),
 		cmocka_unit_test(test_noise_not_positive_definite),
 	};

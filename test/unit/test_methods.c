@@ -3,7 +3,8 @@
  * N(m0, P), noise N(0, Gamma): the posterior is N(m, C) with
  * C = (A' Gamma^-1 A + P^-1)^-1 and m = C (A' Gamma^-1 y + P^-1 m0),
  * computed here densely with LAPACKE.  Also each step against a dense
- * transcription of its formula, on small random problems.
+ * transcription of its formula, on small random problems (the localized
+ * EKI step is in test_eki.c, beside the plain one).
  */
 #include <math.h>
 #include <lapacke.h>
@@ -184,47 +185,56 @@ assert_near(const double *a, const double *b, size_t n, double tol,
 			    b[i]);
 }
 
-/* UKI with impose_prior, alpha 1, update_freq 1: the exact posterior. */
+/*
+ * UKI from the prior with alpha 1 and update_freq 1, to iteration `last`;
+ * with impose_prior, the observations are extended by the prior.
+ */
 static void
-uki_run(int full)
+uki_iterate(const struct linear *L, int impose_prior, long last,
+    double *mean, double *cov)
 {
-	struct linear	 L;
 	struct uki_state st;
-	gsl_rng		*r = gsl_rng_alloc(gsl_rng_mt19937);
-	double		 mean[P], cov[P * P], om[P * P], u[(2 * P + 1) * P];
-	double		 g[(2 * P + 1) * D];
+	double		 om[P * P], u[(2 * P + 1) * P], g[(2 * P + 1) * D];
 	size_t		 i;
 	long		 k;
 
-	linear_setup(&L, full, r);
-	memcpy(mean, L.m0, sizeof mean);
-	memset(cov, 0, sizeof cov);
+	memcpy(mean, L->m0, P * sizeof *mean);
+	memset(cov, 0, P * P * sizeof *cov);
 	memset(om, 0, sizeof om);
 	for (i = 0; i < P; i++)
-		cov[i * P + i] = om[i * P + i] = L.s0[i] * L.s0[i];
+		cov[i * P + i] = om[i * P + i] = L->s0[i] * L->s0[i];
 	st.mean = mean;
 	st.cov = cov;
 	st.sigma_omega = om;
-	assert_int_equal(uki_predict(P, &st, L.m0, 1.0, 1, 1, u, NULL), 0);
-	for (k = 2; k < 40; k++) {
-		forward(&L, 2 * P + 1, u, g);
-		assert_int_equal(uki_analysis(P, D, u, g, L.y, &L.nf, L.m0, L.s0,
+	assert_int_equal(uki_predict(P, &st, L->m0, 1.0, 1, 1, u, NULL), 0);
+	for (k = 2; k < last; k++) {
+		forward(L, 2 * P + 1, u, g);
+		assert_int_equal(uki_analysis(P, D, u, g, L->y, &L->nf,
+		    impose_prior ? L->m0 : NULL, impose_prior ? L->s0 : NULL,
 		    &st, NULL), 0);
-		assert_int_equal(uki_predict(P, &st, L.m0, 1.0, 1, k, u, NULL),
+		assert_int_equal(uki_predict(P, &st, L->m0, 1.0, 1, k, u, NULL),
 		    0);
 	}
-	assert_near(mean, L.mean, P, 1e-8, "uki mean");
-	assert_near(cov, L.cov, P * P, 1e-8, "uki cov");
-	noise_factor_release(&L.nf);
-	gsl_rng_free(r);
 }
 
+/* UKI with impose_prior, alpha 1, update_freq 1: the exact posterior. */
 static void
 test_uki_exact_posterior(void **state)
 {
+	struct linear	 L;
+	gsl_rng		*r = gsl_rng_alloc(gsl_rng_mt19937);
+	double		 mean[P], cov[P * P];
+	int		 full;
+
 	(void)state;
-	uki_run(0);
-	uki_run(1);
+	for (full = 0; full < 2; full++) {
+		linear_setup(&L, full, r);
+		uki_iterate(&L, 1, 40, mean, cov);
+		assert_near(mean, L.mean, P, 1e-8, "uki mean");
+		assert_near(cov, L.cov, P * P, 1e-8, "uki cov");
+		noise_factor_release(&L.nf);
+	}
+	gsl_rng_free(r);
 }
 
 /*
@@ -235,30 +245,13 @@ static void
 test_uki_flat_prior(void **state)
 {
 	struct linear	 L;
-	struct uki_state st;
 	gsl_rng		*r = gsl_rng_alloc(gsl_rng_mt19937);
-	double		 mean[P], cov[P * P], om[P * P], u[(2 * P + 1) * P];
-	double		 g[(2 * P + 1) * D], prec[P * P], inv[P * P];
+	double		 mean[P], cov[P * P], prec[P * P], inv[P * P];
 	size_t		 i, j, k;
 
 	(void)state;
 	linear_setup(&L, 0, r);
-	memcpy(mean, L.m0, sizeof mean);
-	memset(cov, 0, sizeof cov);
-	memset(om, 0, sizeof om);
-	for (i = 0; i < P; i++)
-		cov[i * P + i] = om[i * P + i] = L.s0[i] * L.s0[i];
-	st.mean = mean;
-	st.cov = cov;
-	st.sigma_omega = om;
-	assert_int_equal(uki_predict(P, &st, L.m0, 1.0, 1, 1, u, NULL), 0);
-	for (k = 2; k < 60; k++) {
-		forward(&L, 2 * P + 1, u, g);
-		assert_int_equal(uki_analysis(P, D, u, g, L.y, &L.nf, NULL, NULL,
-		    &st, NULL), 0);
-		assert_int_equal(uki_predict(P, &st, L.m0, 1.0, 1, k, u, NULL),
-		    0);
-	}
+	uki_iterate(&L, 0, 60, mean, cov);
 	for (i = 0; i < P; i++)
 		for (j = 0; j < P; j++) {
 			prec[i * P + j] = 0;
@@ -620,6 +613,35 @@ test_etki_eki_large_ensemble(void **state)
 }
 
 /*
+ * From a fresh prior sample of n members, EKI steps of sizes dt[0..k-1],
+ * each with its own perturbations; then the ensemble is within 5 standard
+ * errors of the posterior.
+ */
+static void
+eki_steps_to_posterior(const struct linear *L, size_t n, const double *dt,
+    size_t k, gsl_rng *r)
+{
+	double	*u = malloc(n * P * sizeof *u), *g = malloc(n * D * sizeof *g);
+	double	*xi = malloc(n * D * sizeof *xi), m[P], c[P * P];
+	int	*ok = malloc(n * sizeof *ok);
+	size_t	 i, s;
+
+	for (i = 0; i < n; i++)
+		ok[i] = 1;
+	sample_prior(L, n, u, r);
+	for (s = 0; s < k; s++) {
+		forward(L, n, u, g);
+		for (i = 0; i < n * D; i++)
+			xi[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+		assert_int_equal(eki_update(n, P, D, u, g, ok, L->y, &L->nf,
+		    dt[s], xi, NULL), 0);
+	}
+	moments(n, u, m, c);
+	assert_posterior(L, n, m, c, 5);
+	free(u); free(g); free(xi); free(ok);
+}
+
+/*
  * ES-MDA with the single weight 1 is an EKI step with dt = 1 / 1: drawn
  * from independent prior ensembles and perturbations, both give the
  * posterior in distribution.
@@ -629,30 +651,12 @@ test_esmda_single_weight(void **state)
 {
 	struct linear	 L;
 	gsl_rng		*r = gsl_rng_alloc(gsl_rng_mt19937);
-	size_t		 n = 4000, i, rep;
-	double		*u = malloc(n * P * sizeof *u), *g = malloc(n * D * sizeof *g);
-	double		*xi = malloc(n * D * sizeof *xi), m[P], c[P * P];
-	double		 weights[1] = { 1 };
-	int		*ok = malloc(n * sizeof *ok);
+	double		 weights[1] = { 1 }, esmda = 1 / weights[0], eki = 1.0;
 
 	(void)state;
 	linear_setup(&L, 0, r);
-	for (i = 0; i < n; i++)
-		ok[i] = 1;
-	for (rep = 0; rep < 2; rep++) {
-		/* rep 0: ES-MDA's alpha_1 = 1; rep 1: EKI with dt = 1. */
-		double dt = rep == 0 ? 1 / weights[0] : 1.0;
-
-		sample_prior(&L, n, u, r);
-		forward(&L, n, u, g);
-		for (i = 0; i < n * D; i++)
-			xi[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
-		assert_int_equal(eki_update(n, P, D, u, g, ok, L.y, &L.nf, dt,
-		    xi, NULL), 0);
-		moments(n, u, m, c);
-		assert_posterior(&L, n, m, c, 5);
-	}
-	free(u); free(g); free(xi); free(ok);
+	eki_steps_to_posterior(&L, 4000, &esmda, 1, r);
+	eki_steps_to_posterior(&L, 4000, &eki, 1, r);
 	noise_factor_release(&L.nf);
 	gsl_rng_free(r);
 }
@@ -666,29 +670,16 @@ test_esmda_weights(void **state)
 {
 	struct linear	 L;
 	gsl_rng		*r = gsl_rng_alloc(gsl_rng_mt19937);
-	size_t		 n = 4000, i, k;
-	double		*u = malloc(n * P * sizeof *u), *g = malloc(n * D * sizeof *g);
-	double		*xi = malloc(n * D * sizeof *xi), m[P], c[P * P];
-	double		 w[4] = { 9.333, 7, 4, 2 }, inv = 0;
-	int		*ok = malloc(n * sizeof *ok);
+	double		 w[4] = { 9.333, 7, 4, 2 }, dt[4], inv = 0;
+	size_t		 k;
 
 	(void)state;
 	linear_setup(&L, 0, r);
 	for (k = 0; k < 4; k++)
 		inv += 1 / w[k];
-	for (i = 0; i < n; i++)
-		ok[i] = 1;
-	sample_prior(&L, n, u, r);
-	for (k = 0; k < 4; k++) {
-		forward(&L, n, u, g);
-		for (i = 0; i < n * D; i++)
-			xi[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
-		assert_int_equal(eki_update(n, P, D, u, g, ok, L.y, &L.nf,
-		    1 / (w[k] * inv), xi, NULL), 0);
-	}
-	moments(n, u, m, c);
-	assert_posterior(&L, n, m, c, 5);
-	free(u); free(g); free(xi); free(ok);
+	for (k = 0; k < 4; k++)
+		dt[k] = 1 / (w[k] * inv);
+	eki_steps_to_posterior(&L, 4000, dt, 4, r);
 	noise_factor_release(&L.nf);
 	gsl_rng_free(r);
 }
@@ -741,114 +732,6 @@ test_localization_identity(void **state)
 	noise_factor_release(&nf);
 	free(u); free(u1); free(u2); free(g); free(xi); free(x1); free(y);
 	free(sd); free(ones); free(ok);
-	gsl_rng_free(r);
-}
-
-/*
- * The localized step against its dense formula, u_j += (rho o C_ug)
- * (C_gg + Gamma/dt)^-1 (y + L xi_j / sqrt(dt) - g_j), with SEC's rho
- * computed from the sample correlations and with a given rho.
- */
-static void
-test_localization_dense(void **state)
-{
-	gsl_rng	*r = gsl_rng_alloc(gsl_rng_mt19937);
-	size_t	 n = 9, p = 3, d = 7, i, j, a, b;
-	double	 u[27], ref[27], g[63], xi[63], x1[63], y[7], gam[49], Lf[49];
-	double	 um[3], gm[7], cug[21], cgg[49], rho[21], rhs[7], M[49];
-	double	 dt = 0.8, su[3], sg[7];
-	int	 ok[9], mode;
-	struct noise_factor nf;
-	struct localizer loc;
-
-	(void)state;
-	for (i = 0; i < n; i++)
-		ok[i] = i != 2;
-	memset(gam, 0, sizeof gam);
-	for (i = 0; i < d; i++) {
-		gam[i * d + i] = 0.3;
-		if (i > 0)
-			gam[i * d + i - 1] = gam[(i - 1) * d + i] = 0.08;
-	}
-	assert_int_equal(noise_factor_init(&nf, d, NULL, gam, NULL), 0);
-	memcpy(Lf, gam, sizeof Lf);
-	assert_int_equal(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, Lf, d), 0);
-	for (mode = 0; mode < 2; mode++) {
-		for (i = 0; i < n * p; i++)
-			u[i] = gsl_ran_gaussian(r, 1.0);
-		for (i = 0; i < n * d; i++) {
-			g[i] = gsl_ran_gaussian(r, 0.5) + u[(i / d) * p + i % p];
-			xi[i] = gsl_ran_gaussian(r, 1.0);
-		}
-		for (i = 0; i < d; i++)
-			y[i] = gsl_ran_gaussian(r, 1.0);
-		memset(um, 0, sizeof um);
-		memset(gm, 0, sizeof gm);
-		memset(cug, 0, sizeof cug);
-		memset(cgg, 0, sizeof cgg);
-		memset(su, 0, sizeof su);
-		memset(sg, 0, sizeof sg);
-		for (j = 0; j < n; j++) {
-			if (!ok[j])
-				continue;
-			for (a = 0; a < p; a++)
-				um[a] += u[j * p + a] / (n - 1);
-			for (a = 0; a < d; a++)
-				gm[a] += g[j * d + a] / (n - 1);
-		}
-		for (j = 0; j < n; j++) {
-			if (!ok[j])
-				continue;
-			for (a = 0; a < p; a++) {
-				su[a] += pow(u[j * p + a] - um[a], 2);
-				for (b = 0; b < d; b++)
-					cug[a * d + b] += (u[j * p + a] - um[a]) *
-					    (g[j * d + b] - gm[b]) / (n - 2);
-			}
-			for (a = 0; a < d; a++) {
-				sg[a] += pow(g[j * d + a] - gm[a], 2);
-				for (b = 0; b < d; b++)
-					cgg[a * d + b] += (g[j * d + a] - gm[a]) *
-					    (g[j * d + b] - gm[b]) / (n - 2);
-			}
-		}
-		for (a = 0; a < p; a++)
-			for (b = 0; b < d; b++) {
-				double c = cug[a * d + b] * (n - 2) /
-				    sqrt(su[a] * sg[b]), f = pow(fabs(c), 1.5);
-
-				/* mode 0: SEC alpha 1.5, cutoff 0.05 */
-				rho[a * d + b] = mode == 1 ? 0.1 * (1 + a + b) :
-				    fabs(c * f) > 0.05 ? f : 0;
-			}
-		memcpy(ref, u, sizeof u);
-		for (j = 0; j < n; j++) {
-			if (!ok[j])
-				continue;
-			for (a = 0; a < d; a++) {
-				double s = 0;
-
-				for (b = 0; b <= a; b++)
-					s += Lf[a * d + b] * xi[j * d + b];
-				rhs[a] = y[a] + s / sqrt(dt) - g[j * d + a];
-			}
-			for (a = 0; a < d * d; a++)
-				M[a] = cgg[a] + gam[a] / dt;
-			spd_solve(d, M, rhs, 1);
-			for (a = 0; a < p; a++)
-				for (b = 0; b < d; b++)
-					ref[j * p + a] += rho[a * d + b] *
-					    cug[a * d + b] * rhs[b];
-		}
-		loc.rho = mode == 1 ? rho : NULL;
-		loc.alpha = 1.5;
-		loc.cutoff = 0.05;
-		memcpy(x1, xi, sizeof xi);
-		assert_int_equal(eki_update_localized(n, p, d, u, g, ok, y, &nf,
-		    dt, x1, &loc, NULL), 0);
-		assert_near(u, ref, n * p, 1e-10, mode ? "matrix" : "sec");
-	}
-	noise_factor_release(&nf);
 	gsl_rng_free(r);
 }
 
@@ -945,7 +828,6 @@ main(void)
 		cmocka_unit_test(test_esmda_single_weight),
 		cmocka_unit_test(test_esmda_weights),
 		cmocka_unit_test(test_localization_identity),
-		cmocka_unit_test(test_localization_dense),
 		cmocka_unit_test(test_data_misfit_controller),
 		cmocka_unit_test(test_inflation),
 		cmocka_unit_test(test_resample),
