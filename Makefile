@@ -45,15 +45,26 @@ CMD_OBJ := $(CMD_SRC:.c=.o)
 UNIT_SRC := $(wildcard test/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 EXAMPLE_BIN := share/examples/linear/model share/examples/lorenz96/model
-HDRS	:= $(wildcard lib/*.h) $(wildcard schedulers/*.h) $(wildcard cmd/*.h)
 
 all: calib $(EXAMPLE_BIN)
 
-calib: $(CMD_OBJ) $(LIB_OBJ)
-	$(Q_LD)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+# Every object depends on the flags it was built with: a change of CFLAGS,
+# SANITIZE or DEVELOPER rewrites CALIB-CFLAGS and so rebuilds everything.
+# Header dependencies come from the compiler (-MMD -MP).
+TRACK_FLAGS = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
+CALIB-CFLAGS: FORCE
+	@flags='$(subst ','\'',$(TRACK_FLAGS))'; \
+	if test "$$flags" != "`cat $@ 2>/dev/null`"; then \
+		echo "  FLAGS   $@"; echo "$$flags" >$@; \
+	fi
 
-%.o: %.c $(HDRS)
-	$(Q_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+calib: $(CMD_OBJ) $(LIB_OBJ)
+	$(Q_LD)$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
+
+%.o: %.c CALIB-CFLAGS
+	$(Q_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 
 # The default job script templates are compiled into calib, so that a calib
 # binary copied to a cluster needs no installed files.
@@ -70,10 +81,10 @@ lib/templates.inc: $(TEMPLATES) Makefile
 	    END { if (NR > 0) print "\" },"; print "\t{ NULL, NULL }"; print "};" }' \
 	    $(TEMPLATES) >$@.tmp && mv $@.tmp $@
 
-share/examples/%/model: share/examples/%/model.c
+share/examples/%/model: share/examples/%/model.c CALIB-CFLAGS
 	$(Q_CC)$(CC) -std=c11 -O2 $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< -lm
 
-test/unit/%: test/unit/%.c $(LIB_OBJ) test/unit/testutil.h
+test/unit/%: test/unit/%.c $(LIB_OBJ) test/unit/testutil.h CALIB-CFLAGS
 	$(Q_CC)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(CMOCKA_LIBS) $(PKG_LIBS) -lm
 
 deps:
@@ -99,7 +110,7 @@ compare: deps-check
 	@$(MAKE) --no-print-directory all
 	@sh test/compare.sh
 
-test/bench/bench_update: test/bench/bench_update.c $(LIB_OBJ)
+test/bench/bench_update: test/bench/bench_update.c $(LIB_OBJ) CALIB-CFLAGS
 	$(Q_CC)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lm
 
 install: all
@@ -116,7 +127,7 @@ install: all
 
 clean:
 	rm -f calib $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update \
-		lib/templates.inc
+		lib/templates.inc CALIB-CFLAGS $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 	rm -rf test/trash share/examples/*/output
 
-.PHONY: all deps deps-check demo check bench compare install clean
+.PHONY: FORCE all deps deps-check demo check bench compare install clean

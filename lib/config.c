@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "lib/config.h"
+#include "lib/buf.h"
 #include "lib/fsio.h"
 #include "lib/util.h"
 
@@ -1518,7 +1519,7 @@ command_expand(const char *arg, const char *const *vals, char **out,
     char **cause)
 {
 	const char	*p, *end;
-	char		*res = xstrdup(""), *tmp;
+	struct buf	 res = BUF_INIT;
 	size_t		 i, k;
 
 	for (p = arg; *p; p = end) {
@@ -1526,9 +1527,7 @@ command_expand(const char *arg, const char *const *vals, char **out,
 			end = strchr(p, '{');
 			if (end == NULL)
 				end = p + strlen(p);
-			tmp = xasprintf("%s%.*s", res, (int)(end - p), p);
-			free(res);
-			res = tmp;
+			buf_add(&res, p, end - p);
 			continue;
 		}
 		end = strchr(p, '}');
@@ -1541,18 +1540,16 @@ command_expand(const char *arg, const char *const *vals, char **out,
 			failf(cause, "unknown placeholder '%.*s' (known: "
 			    "{experiment_dir}, {member_dir}, {iteration}, {member}, "
 			    "{parameters}, {output})", (int)k, p);
-			free(res);
+			buf_release(&res);
 			return -1;
 		}
-		tmp = xasprintf("%s%s", res, vals ? vals[i] : "");
-		free(res);
-		res = tmp;
+		buf_adds(&res, vals ? vals[i] : "");
 		end++;
 	}
 	if (out)
-		*out = res;
+		*out = buf_detach(&res);
 	else
-		free(res);
+		buf_release(&res);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "lib/config.h"
+#include "lib/ranges.h"
 
 enum jkind { JOB_MEMBERS, JOB_UPDATE };
 
@@ -55,10 +56,5 @@ int	 journal_cancel(struct journal *, const char *id, char **cause);
 
 /* The most recent entry of kind for iteration it, or NULL. */
 struct jentry *journal_last(struct journal *, enum jkind, long it);
-
-/* Index lists: "1-5,7,9-12" from sorted numbers, and back. */
-char	*ranges_format(const long *, size_t);
-int	 ranges_parse(const char *, long **, size_t *);
-int	 ranges_contain(const char *, long);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/proc.h"
 #include "lib/util.h"
 
@@ -139,17 +140,17 @@ proc_result_release(struct proc_result *r)
 char *
 proc_argv_string(char *const argv[])
 {
-	char	*s = xstrdup(""), *t;
-	size_t	 i;
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
 
 	for (i = 0; argv[i]; i++) {
+		if (i)
+			buf_addc(&b, ' ');
 		if (argv[i][strcspn(argv[i], " \t'\"$\\")] != '\0' ||
 		    argv[i][0] == '\0')
-			t = xasprintf("%s%s'%s'", s, i ? " " : "", argv[i]);
+			buf_addf(&b, "'%s'", argv[i]);
 		else
-			t = xasprintf("%s%s%s", s, i ? " " : "", argv[i]);
-		free(s);
-		s = t;
+			buf_adds(&b, argv[i]);
 	}
-	return s;
+	return buf_detach(&b);
 }

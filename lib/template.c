@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/fsio.h"
 #include "lib/template.h"
 #include "lib/util.h"
@@ -57,7 +58,7 @@ template_render(const char *text, const char *origin, const struct tvar *vars,
     size_t n, char **out, char **cause)
 {
 	const char	*p = text, *open, *close, *ls, *q;
-	char		*res = xstrdup(""), *t;
+	struct buf	 res = BUF_INIT;
 	size_t		 i, k, line = 1;
 
 	while ((open = strstr(p, "{{")) != NULL) {
@@ -75,18 +76,15 @@ template_render(const char *text, const char *origin, const struct tvar *vars,
 			failf(cause, "%s:%zu:%zu: unknown template variable "
 			    "'%.*s'", origin, line, (size_t)(open - ls) + 1,
 			    close ? (int)(close - open + 2) : 2, open);
-			free(res);
+			buf_release(&res);
 			return -1;
 		}
-		t = xasprintf("%s%.*s%s", res, (int)(open - p), p,
-		    vars[i].value);
-		free(res);
-		res = t;
+		buf_add(&res, p, open - p);
+		buf_adds(&res, vars[i].value);
 		p = close + 2;
 	}
-	t = xasprintf("%s%s", res, p);
-	free(res);
-	*out = t;
+	buf_adds(&res, p);
+	*out = buf_detach(&res);
 	return 0;
 }
 

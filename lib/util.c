@@ -87,21 +87,6 @@ xasprintf(const char *fmt, ...)
 	return s;
 }
 
-void
-xappendf(char **s, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*add, *t;
-
-	va_start(ap, fmt);
-	add = xvasprintf(fmt, ap);
-	va_end(ap);
-	t = xasprintf("%s%s", *s ? *s : "", add);
-	free(add);
-	free(*s);
-	*s = t;
-}
-
 int
 failf(char **cause, const char *fmt, ...)
 {

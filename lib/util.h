@@ -14,9 +14,6 @@ void	*xmallocarray(size_t, size_t);
 char	*xstrdup(const char *);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 char	*xvasprintf(const char *, va_list);
-/* Append to *s, a string from xasprintf (or NULL: start one). */
-void	 xappendf(char **s, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 /*
  * Set *cause (when cause is not NULL) to a formatted message and return -1,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/fsio.h"
 #include "lib/proc.h"
 #include "lib/util.h"
@@ -85,19 +86,19 @@ sched_failed_with(char **cause, const char *what)
 char *
 sched_join(char *const *v, size_t n, const char *sep)
 {
-	char	*s = xstrdup(""), *t;
-	size_t	 i;
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
 
 	for (i = 0; i < n; i++) {
-		t = xasprintf("%s%s%s", s, i ? sep : "", v[i]);
-		free(s);
-		s = t;
+		if (i)
+			buf_adds(&b, sep);
+		buf_adds(&b, v[i]);
 	}
-	return s;
+	return buf_detach(&b);
 }
 
 void
-sched_directive(char **out, const char *prefix, const char *fmt, ...)
+sched_directive(struct buf *out, const char *prefix, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*line;
@@ -105,7 +106,7 @@ sched_directive(char **out, const char *prefix, const char *fmt, ...)
 	va_start(ap, fmt);
 	line = xvasprintf(fmt, ap);
 	va_end(ap);
-	xappendf(out, "%s %s\n", prefix, line);
+	buf_addf(out, "%s %s\n", prefix, line);
 	free(line);
 }
 

@@ -17,7 +17,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "lib/journal.h"
+#include "lib/buf.h"
+#include "lib/ranges.h"
 #include "lib/proc.h"
 #include "lib/util.h"
 #include "schedulers/scheduler.h"
@@ -192,19 +193,19 @@ static int
 flavour_directives(const struct scheduler *sc, const struct resources *r,
     const char *log, char **dirs, char **cause)
 {
-	char	*out = xstrdup(""), *chunk;
+	struct buf	 out = BUF_INIT, chunk = BUF_INIT;
 	long	 nodes = r->nodes > 0 ? r->nodes : 1, per, tasks;
 	size_t	 i;
 	long	 s = (long)(r->time + 0.5);
 
 	if (r->qos && !is_torque(sc)) {
-		free(out);
+		buf_release(&out);
 		return failf(cause, "resources: qos '%s': PBS Pro has no QoS; "
 		    "ask for a queue with partition, or give PBS's own "
 		    "options in extra", r->qos);
 	}
 	if (r->constraint && !is_torque(sc) && !chunk_resources(r->constraint)) {
-		free(out);
+		buf_release(&out);
 		return failf(cause, "resources: constraint '%s': on PBS Pro "
 		    "this is added to every chunk of -l select, as "
 		    "name=value[:name=value...] (e.g. cpu_type=milan)",
@@ -218,16 +219,16 @@ flavour_directives(const struct scheduler *sc, const struct resources *r,
 	if (is_torque(sc)) {
 		if (r->nodes > 0 || r->ntasks > 0 || r->cpus_per_task > 0 ||
 		    r->gpus_per_task > 0 || r->constraint) {
-			chunk = xasprintf("nodes=%ld:ppn=%ld", nodes, per *
+			buf_addf(&chunk, "nodes=%ld:ppn=%ld", nodes, per *
 			    (r->cpus_per_task > 0 ? r->cpus_per_task : 1));
 			if (r->gpus_per_task > 0)
-				xappendf(&chunk, ":gpus=%ld",
+				buf_addf(&chunk, ":gpus=%ld",
 				    per * r->gpus_per_task);
 			/* Node properties follow the node spec (qsub -l). */
 			if (r->constraint)
-				xappendf(&chunk, ":%s", r->constraint);
-			sched_directive(&out, "#PBS", "-l %s", chunk);
-			free(chunk);
+				buf_addf(&chunk, ":%s", r->constraint);
+			sched_directive(&out, "#PBS", "-l %s", chunk.s);
+			buf_release(&chunk);
 		}
 		if (r->mem_mb > 0)
 			sched_directive(&out, "#PBS", "-l mem=%ldmb", r->mem_mb * nodes);
@@ -236,16 +237,16 @@ flavour_directives(const struct scheduler *sc, const struct resources *r,
 			sched_directive(&out, "#PBS", "-l qos=%s", r->qos);
 	} else if (r->nodes > 0 || r->ntasks > 0 || r->cpus_per_task > 0 ||
 	    r->gpus_per_task > 0 || r->mem_mb > 0 || r->constraint) {
-		chunk = xasprintf("select=%ld:ncpus=%ld:mpiprocs=%ld", nodes,
+		buf_addf(&chunk, "select=%ld:ncpus=%ld:mpiprocs=%ld", nodes,
 		    per * (r->cpus_per_task > 0 ? r->cpus_per_task : 1), per);
 		if (r->gpus_per_task > 0)
-			xappendf(&chunk, ":ngpus=%ld", per * r->gpus_per_task);
+			buf_addf(&chunk, ":ngpus=%ld", per * r->gpus_per_task);
 		if (r->mem_mb > 0)
-			xappendf(&chunk, ":mem=%ldmb", r->mem_mb);
+			buf_addf(&chunk, ":mem=%ldmb", r->mem_mb);
 		if (r->constraint)
-			xappendf(&chunk, ":%s", r->constraint);
-		sched_directive(&out, "#PBS", "-l %s", chunk);
-		free(chunk);
+			buf_addf(&chunk, ":%s", r->constraint);
+		sched_directive(&out, "#PBS", "-l %s", chunk.s);
+		buf_release(&chunk);
 		if (nodes > 1)
 			sched_directive(&out, "#PBS", "-l place=scatter");
 	}
@@ -257,8 +258,8 @@ flavour_directives(const struct scheduler *sc, const struct resources *r,
 		sched_directive(&out, "#PBS", "%s", r->extra.v[i]);
 	sched_directive(&out, "#PBS", "-j oe");
 	sched_directive(&out, "#PBS", "-o %s", log);
-	out[strlen(out) - 1] = '\0';
-	*dirs = out;
+	buf_rtrim(&out, "\n");
+	*dirs = buf_detach(&out);
 	return 0;
 }
 
@@ -281,17 +282,15 @@ static char *
 replace(const char *s, const char *from, const char *to)
 {
 	const char	*p;
-	char		*out = xstrdup(""), *t;
+	struct buf	 out = BUF_INIT;
 
 	while ((p = strstr(s, from)) != NULL) {
-		t = xasprintf("%s%.*s%s", out, (int)(p - s), s, to);
-		free(out);
-		out = t;
+		buf_add(&out, s, p - s);
+		buf_adds(&out, to);
 		s = p + strlen(from);
 	}
-	t = xasprintf("%s%s", out, s);
-	free(out);
-	return t;
+	buf_adds(&out, s);
+	return buf_detach(&out);
 }
 
 void

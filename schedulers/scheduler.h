@@ -166,7 +166,8 @@ int	 sched_run(char *const argv[], int (*drop)(const char *),
 int	 sched_failed_with(char **cause, const char *what);
 char	*sched_join(char *const *v, size_t n, const char *sep);
 /* Append the directive line "<prefix> <option>\n" to *out. */
-void	 sched_directive(char **out, const char *prefix, const char *fmt, ...)
+struct buf;
+void	 sched_directive(struct buf *out, const char *prefix, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 sched_add_info(struct job_info **, size_t *, const char *id,
 	    long task, enum job_phase, const char *state);

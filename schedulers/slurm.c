@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/fsio.h"
-#include "lib/journal.h"
+#include "lib/ranges.h"
 #include "lib/proc.h"
 #include "lib/util.h"
 #include "schedulers/scheduler.h"
@@ -144,7 +145,8 @@ slurm_directives(const struct resources *r, const char *log, char **dirs,
     char **cause)
 {
 	const char	*base = (const char *)r;
-	char		*out = xstrdup(""), tb[64];
+	struct buf	 out = BUF_INIT;
+	char		 tb[64];
 	long		 n;
 	size_t		 i;
 
@@ -165,8 +167,8 @@ slurm_directives(const struct resources *r, const char *log, char **dirs,
 		sched_directive(&out, "#SBATCH", "%s", r->extra.v[i]);
 	sched_directive(&out, "#SBATCH", "--output=%s", log);
 	/* Drop the last newline: the template puts the line in place. */
-	out[strlen(out) - 1] = '\0';
-	*dirs = out;
+	buf_rtrim(&out, "\n");
+	*dirs = buf_detach(&out);
 	(void)cause;
 	return 0;
 }
