@@ -77,7 +77,7 @@ lib/templates.inc: $(TEMPLATES) Makefile
 	    FNR == 1 { if (NR > 1) print "\" },"; \
 	        f = FILENAME; sub(/^templates\//, "", f); \
 	        printf "\t{ \"%s\", \"", f } \
-	    { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); printf "%s\\n", $$0 } \
+	    { gsub(/\\/, "&&"); gsub(/"/, "\\\""); printf "%s\\n", $$0 } \
 	    END { if (NR > 0) print "\" },"; print "\t{ NULL, NULL }"; print "};" }' \
 	    $(TEMPLATES) >$@.tmp && mv $@.tmp $@
 

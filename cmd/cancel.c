@@ -1,10 +1,10 @@
-/* calib cancel: cancel every live batch job of an experiment. */
+/* calib cancel: cancel every live job of an experiment. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
-#include "lib/batch.h"
+#include "lib/driver.h"
 
 static const char usage_text[] = "usage: calib cancel [experiment]\n";
 
@@ -39,7 +39,7 @@ cmd_cancel(int argc, char **argv)
 		experiment_release(&e);
 		return EXIT_FAIL;
 	}
-	if (batch_cancel(&e, &n, &cause) != 0) {
+	if (driver_cancel(&e, &n, &cause) != 0) {
 		error_cause(cause);
 		rc = EXIT_FAIL;
 	} else if (n == 0)

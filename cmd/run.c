@@ -1,4 +1,6 @@
 /* calib run: drive the calibration from wherever it stands to its end. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -7,8 +9,9 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "lib/batch.h"
 #include "lib/driver.h"
+#include "lib/fsio.h"
+#include "lib/runlock.h"
 #include "lib/util.h"
 
 static const char usage_text[] =
@@ -87,8 +90,16 @@ show_update(const struct experiment *e, const struct update_report *r,
 	fflush(stdout);
 }
 
-int
-cmd_run(int argc, char **argv)
+struct run_args {
+	const struct scheduler	*sc;
+	const char		*experiment;
+	long			 jobs;
+	int			 detach;
+	int			 verbose;
+};
+
+static int
+parse_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option longopts[] = {
 		{ "backend", required_argument, NULL, 'b' },
@@ -98,36 +109,31 @@ cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const struct scheduler	*sc = &sched_local;
-	struct driver_hooks	 hooks;
-	struct experiment	 e;
-	struct view		 view;
-	const char		*arg;
-	char			*cause = NULL, *end, self[PATH_MAX];
-	ssize_t			 len;
-	struct batch_opts	 bo;
-	long			 jobs = 0;
-	int			 ch, rc, lock, detach = 0, verbose = 0;
+	char	*end;
+	int	 ch;
 
+	memset(a, 0, sizeof *a);
+	a->sc = &sched_local;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "b:dhj:v", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'd':
-			detach = 1;
+			a->detach = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			a->verbose = 1;
 			break;
 		case 'b':
-			if ((sc = scheduler_find(optarg)) == NULL) {
+			if ((a->sc = scheduler_find(optarg)) == NULL) {
 				fprintf(stderr, "calib: unknown backend '%s'\n",
 				    optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'j':
-			jobs = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end || jobs < 1 || jobs > 100000)
+			a->jobs = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || a->jobs < 1 ||
+			    a->jobs > 100000)
 				return usage(usage_text, 0);
 			break;
 		case 'h':
@@ -135,14 +141,154 @@ cmd_run(int argc, char **argv)
 		default:
 			return usage(usage_text, 0);
 		}
-	if ((arg = experiment_operand(argc, argv)) == NULL)
+	if ((a->experiment = experiment_operand(argc, argv)) == NULL)
 		return usage(usage_text, 0);
-	if (detach && sc->submit == NULL) {
-		fprintf(stderr, "calib: --detach needs a batch backend; '%s' "
-		    "runs members as children of calib run\n", sc->name);
-		return EXIT_USAGE;
+	return -1;
+}
+
+/*
+ * --detach on a backend whose jobs die with calib (local): the driver goes
+ * on in the background, in a session of its own, its output in run.log.
+ * The parent returns once the child has recorded itself as the driver, so
+ * that calib status and calib cancel find it at once.  The run lock, taken
+ * before the fork, is shared with the child and outlives the parent.
+ */
+static int
+background(const struct experiment *e, int *child)
+{
+	char	*log = path_join(e->output_dir, "run.log"), c;
+	int	 fd, p[2];
+	pid_t	 pid;
+
+	if (pipe(p) == -1 || (fd = open(log, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0644)) == -1) {
+		fprintf(stderr, "calib: %s: %s\n", log, strerror(errno));
+		free(log);
+		return -1;
 	}
-	if (sched_available(sc, &cause) != 0) {
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "calib: fork: %s\n", strerror(errno));
+		free(log);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, STDIN_FILENO);
+		*child = p[1];
+		free(log);
+		return 0;
+	}
+	close(fd);
+	close(p[1]);
+	/* The child closes its end once it is the recorded driver. */
+	while (read(p[0], &c, 1) == -1 && errno == EINTR)
+		;
+	close(p[0]);
+	printf("calib run: driving %s in the background (pid %ld); its output "
+	    "goes to %s; 'calib status' shows it, 'calib cancel' stops it\n",
+	    e->output_dir, (long)pid, log);
+	free(log);
+	return 1;
+}
+
+static int
+report_end(const struct experiment *e, int rc, const char *cause,
+    const struct view *v)
+{
+	long	 last;
+	char	*why = NULL;
+
+	if (rc != 0) {
+		if (v->line)
+			printf("\n");
+		fflush(stdout);
+		error_cause(xstrdup(cause));
+		return EXIT_FAIL;
+	}
+	last = newest_iteration(e);
+	if (last < e->iterations && iteration_final(e, last, &why))
+		printf("done: stopped after iteration %ld of %ld (%s) in %s\n",
+		    last, e->iterations, why, e->output_dir);
+	else
+		printf("done: %ld iterations in %s\n", e->iterations,
+		    e->output_dir);
+	free(why);
+	return EXIT_OK;
+}
+
+/* Initialise when needed, then hold the run lock in *lock. */
+static int
+take_experiment(struct experiment *e, int *lock, char **cause)
+{
+	int	 rc;
+
+	if (!experiment_initialised(e)) {
+		if ((rc = init_experiment(e, 0, cause)) != EXIT_OK)
+			return rc;
+		printf("initialised %s\n", e->output_dir);
+	}
+	return (*lock = run_lock(e, cause)) < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+static int
+drive_experiment(const struct experiment *e, const struct run_args *a,
+    const char *self)
+{
+	struct driver_hooks	 hooks;
+	struct drive_opts	 o;
+	struct view		 view;
+	char			*cause = NULL, *what;
+	int			 rc, ready = -1;
+
+	if (a->detach && !sched_has(a->sc, SCHED_CHAINS) &&
+	    (rc = background(e, &ready)) != 0)
+		return rc < 0 ? EXIT_FAIL : EXIT_OK;
+	what = xasprintf("calib run -b %s%s", a->sc->name, ready >= 0 ?
+	    " --detach" : "");
+	rc = run_owner_write(e, what, &cause);
+	free(what);
+	if (ready >= 0)
+		close(ready);
+	if (rc != 0) {
+		error_cause(cause);
+		return EXIT_FAIL;
+	}
+	view.tty = isatty(STDOUT_FILENO);
+	view.line = 0;
+	hooks.members = show_members;
+	hooks.updated = show_update;
+	hooks.note = show_note;
+	hooks.arg = &view;
+	o.calib = e->backend.calib && sched_has(a->sc, SCHED_SCRIPTS) ?
+	    e->backend.calib : self;
+	o.max_running = a->jobs ? a->jobs : e->backend.max_running;
+	o.chain = a->detach && sched_has(a->sc, SCHED_CHAINS);
+	o.verbose = a->verbose;
+	rc = drive(e, a->sc, &o, &hooks, &cause);
+	if (rc == 0 && o.chain)
+		return EXIT_OK;
+	rc = report_end(e, rc, cause, &view);
+	free(cause);
+	return rc;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run_args		 a;
+	struct experiment	 e;
+	char			*cause = NULL, self[PATH_MAX];
+	ssize_t			 len;
+	int			 rc, lock;
+
+	if ((rc = parse_args(argc, argv, &a)) >= 0)
+		return rc;
+	if (sched_available(a.sc, &cause) != 0) {
 		error_cause(cause);
 		return EXIT_FAIL;
 	}
@@ -152,55 +298,14 @@ cmd_run(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	self[len] = '\0';
-	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
+	if ((rc = open_experiment(a.experiment, &e)) != EXIT_OK)
 		return rc;
-	if (!experiment_initialised(&e)) {
-		if ((rc = init_experiment(&e, 0, &cause)) != EXIT_OK) {
-			error_cause(cause);
-			experiment_release(&e);
-			return rc;
-		}
-		printf("initialised %s\n", e.output_dir);
-	}
-	if ((lock = run_lock(&e, &cause)) < 0) {
+	if ((rc = take_experiment(&e, &lock, &cause)) != EXIT_OK) {
 		error_cause(cause);
 		experiment_release(&e);
-		return EXIT_FAIL;
+		return rc;
 	}
-	view.tty = isatty(STDOUT_FILENO);
-	view.line = 0;
-	hooks.members = show_members;
-	hooks.updated = show_update;
-	hooks.note = show_note;
-	hooks.arg = &view;
-	rc = EXIT_OK;
-	if (sc->submit != NULL) {
-		bo.calib = e.backend.calib ? e.backend.calib : self;
-		bo.max_running = jobs ? jobs : e.backend.max_running;
-		bo.detach = detach;
-		bo.verbose = verbose;
-		rc = batch_drive(&e, sc, &bo, &hooks, &cause);
-	} else
-		rc = drive(&e, sc, jobs ? jobs : sysconf(_SC_NPROCESSORS_ONLN),
-		    self, &hooks, &cause);
-	if (rc != 0) {
-		if (view.line)
-			printf("\n");
-		fflush(stdout);
-		error_cause(cause);
-		rc = EXIT_FAIL;
-	} else if (!detach) {
-		long last = newest_iteration(&e);
-		char *why = NULL;
-
-		if (last < e.iterations && iteration_final(&e, last, &why))
-			printf("done: stopped after iteration %ld of %ld (%s) in "
-			    "%s\n", last, e.iterations, why, e.output_dir);
-		else
-			printf("done: %ld iterations in %s\n", e.iterations,
-			    e.output_dir);
-		free(why);
-	}
+	rc = drive_experiment(&e, &a, self);
 	close(lock);
 	experiment_release(&e);
 	return finish_stdout(rc);

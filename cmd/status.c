@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "lib/batch.h"
+#include "lib/driver.h"
+#include "lib/runlock.h"
 #include "lib/eki.h"
 #include "lib/fsio.h"
 #include "lib/util.h"
@@ -180,7 +181,7 @@ show_jobs(const struct experiment *e, int json)
 	int			 ok;
 
 	ok = journal_load(e, &j, &cause) == 0 &&
-	    batch_jobs(e, &j, &sc, &v, &n, &cause) == 0;
+	    driver_jobs(e, &j, &sc, &v, &n, &cause) == 0;
 	if (!ok) {
 		fprintf(stderr, "calib: cannot tell the state of the "
 		    "experiment's jobs: %s\n", cause);

@@ -1,153 +1,1163 @@
-/* The loop of `calib run`: members, update, next iteration, to the end. */
-#include <sys/file.h>
+/*
+ * The driver (see driver.h).  Each poll gathers what is known of every
+ * member of the open iteration (its newest job in the journal, the
+ * scheduler's answer for that job's task, its status file written by
+ * calib exec, the clock) into facts, lets decide() say what to do, and does
+ * it: wait, count it done or failed, or submit it (again).
+ */
 #include <errno.h>
-#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "lib/buf.h"
+#include "lib/decide.h"
 #include "lib/driver.h"
 #include "lib/fsio.h"
+#include "lib/jobscript.h"
 #include "lib/util.h"
 
-/* Longest wait between progress refreshes, in seconds. */
-#define REFRESH	1.0
+/* The first wait between polls after a submission, seconds. */
+#define POLL_FIRST	1.0
+/* How long the scheduler may fail to answer before calib gives up. */
+#define QUERY_PATIENCE	600.0
 
-int
-run_lock(const struct experiment *e, char **cause)
+enum mstate {
+	MS_SUBMIT,	/* no job: submit it */
+	MS_QUEUED,
+	MS_RUNNING,
+	MS_DONE,
+	MS_FAILED,	/* settled: the update counts it as failed */
+};
+
+struct member {
+	enum mstate	 state;
+	size_t		 job;		/* journal index + 1 of its job; 0 none */
+	int		 attempts;	/* its jobs, those calib cancelled aside */
+	double		 gone;		/* when its end was first seen, no status */
+	int		 kept;		/* succeeded before this run started */
+	char		 why[600];	/* why it is (re)submitted */
+};
+
+struct driver {
+	const struct experiment	*e;
+	const struct scheduler	*sc;
+	struct sched		*s;
+	struct journal		 j;
+	const struct drive_opts	*o;
+	const struct driver_hooks *h;
+	struct job_info		*info;		/* from the last query */
+	size_t			 ninfo;
+	int			 history;	/* accounting may answer */
+	double			 interval;
+	double			 start;
+	double			 failing;	/* queries failing since; 0 */
+	struct progress		 shown;		/* last counts reported */
+	size_t			 polls;
+};
+
+static void
+note(struct driver *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct driver *d, const char *fmt, ...)
 {
-	char	*path = path_join(e->output_dir, ".run.lock");
-	int	 fd;
+	va_list	 ap;
+	char	*msg;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		failf(cause, "%s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	free(path);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		close(fd);
-		return failf(cause, "%s: another 'calib run' is driving this "
-		    "experiment", e->output_dir);
-	}
-	return fd;
+	if (d->h->note == NULL)
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	d->h->note(msg, d->h->arg);
+	free(msg);
 }
 
-/* Members of iteration it without a successful status, into *list. */
+/* Wait the current interval, then lengthen it towards poll_interval. */
+static void
+backoff(struct driver *d)
+{
+	d->sc->wait(d->s, d->interval);
+	d->interval = fmin(d->interval * 1.5, d->e->backend.poll_interval);
+}
+
+static const struct job_info *
+info_in(const struct job_info *v, size_t n, const char *id, long task)
+{
+	size_t	 i;
+
+	for (i = 0; id && i < n; i++)
+		if (!strcmp(v[i].id, id) && v[i].task == task)
+			return &v[i];
+	return NULL;
+}
+
+/* Is any task of job id still queued or running? */
 static int
-pending_members(const struct experiment *e, long it, long **list, size_t *n,
-    size_t *kept, char **cause)
+job_live(struct driver *d, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; id && i < d->ninfo; i++)
+		if (!strcmp(d->info[i].id, id) &&
+		    d->info[i].phase <= PHASE_RUNNING)
+			return 1;
+	return 0;
+}
+
+/* calib cancel, from another process, stops this run. */
+static int
+cancelled_since_start(struct driver *d, char **cause)
+{
+	size_t	 i;
+
+	if (journal_refresh(&d->j, cause) != 0)
+		return -1;
+	for (i = 0; i < d->j.n; i++)
+		if (d->j.v[i].cancelled >= d->start)
+			return failf(cause, "job %s was cancelled by 'calib "
+			    "cancel'; 'calib run' starts again from here",
+			    d->j.v[i].id);
+	return 0;
+}
+
+/*
+ * One query for every job of iterations it and later.  A scheduler that
+ * does not answer is asked again at the next poll, for QUERY_PATIENCE.
+ * Returns 0, 1 when it did not answer this time, -1 on error.
+ */
+static int
+poll_jobs(struct driver *d, long it, char **cause)
+{
+	char	**ids, *why = NULL;
+	size_t	 i, n = 0;
+	int	 rc;
+
+	if (cancelled_since_start(d, cause) != 0)
+		return -1;
+	ids = xcalloc(d->j.n + 1, sizeof *ids);
+	for (i = 0; i < d->j.n; i++)
+		if (d->j.v[i].id && d->j.v[i].iteration >= it)
+			ids[n++] = d->j.v[i].id;
+	job_info_free(d->info, d->ninfo);
+	d->info = NULL;
+	d->ninfo = 0;
+	rc = d->sc->query(d->s, ids, n, &d->info, &d->ninfo, &why);
+	free(ids);
+	if (rc == 0) {
+		d->failing = 0;
+		if (n > 0 && d->o->verbose)
+			note(d, "poll %zu: %zu jobs asked about, %zu tasks known",
+			    ++d->polls, n, d->ninfo);
+		return 0;
+	}
+	if (d->failing == 0)
+		d->failing = now();
+	if (now() - d->failing > QUERY_PATIENCE) {
+		failf(cause, "the scheduler has not answered for %.0f s: %s",
+		    QUERY_PATIENCE, why);
+		free(why);
+		return -1;
+	}
+	note(d, "%s (asking again)", why);
+	free(why);
+	return 1;
+}
+
+/* Did any member of intent x run (a status file newer than the intent)? */
+static int
+intent_ran(struct driver *d, const struct jentry *x)
 {
 	struct member_status	 st;
 	char			*dir;
-	long			 m;
-	int			 r;
+	long			*mem;
+	size_t			 m, nm;
+	int			 ran = 0;
 
-	*list = xmallocarray(e->ensemble_size, sizeof **list);
-	*n = 0;
-	*kept = 0;
-	for (m = 1; m <= e->ensemble_size; m++) {
-		dir = member_dir(e, it, m);
-		r = status_read(dir, &st, cause);
+	if (x->kind != JOB_MEMBERS || ranges_parse(x->members, &mem, &nm) != 0)
+		return 0;
+	for (m = 0; m < nm && !ran; m++) {
+		dir = member_dir(d->e, x->iteration, mem[m]);
+		ran = status_read(dir, &st, NULL) == 1 && st.start >= x->time;
 		free(dir);
-		if (r < 0)
+	}
+	free(mem);
+	return ran;
+}
+
+static int
+orphan(const struct driver *d, const struct jentry *x)
+{
+	return x->id == NULL && !x->failed && !strcmp(x->backend, d->sc->name);
+}
+
+/*
+ * Intents without a job id: calib was killed between writing the intent
+ * and recording what the scheduler answered.  Find those jobs by name; a
+ * job not found either never reached the scheduler or ran and left it,
+ * which its members' status files tell.
+ */
+static int
+recover_intents(struct driver *d, char **cause)
+{
+	struct jentry	*x;
+	char		**names, **ids = NULL;
+	size_t		 i, k, n = 0;
+	int		 rc = 0;
+
+	names = xcalloc(d->j.n + 1, sizeof *names);
+	for (i = 0; i < d->j.n; i++)
+		if (orphan(d, &d->j.v[i]))
+			names[n++] = d->j.v[i].name;
+	if (n == 0 || sched_find(d->s, names, n, &ids, cause) != 0) {
+		free(names);
+		return n == 0 ? 0 : -1;
+	}
+	for (i = 0, k = 0; i < d->j.n && rc == 0; i++) {
+		x = &d->j.v[i];
+		if (!orphan(d, x))
+			continue;
+		if (ids[k] != NULL) {
+			rc = journal_job(&d->j, x->seq, ids[k], cause);
+			if (rc == 0)
+				note(d, "found job %s, submitted before calib "
+				    "stopped", ids[k]);
+		} else if (!intent_ran(d, x))
+			/* A job that ran keeps its record, without an id. */
+			rc = journal_failed(&d->j, x->seq, "not found after "
+			    "calib restarted", cause);
+		k++;
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(names);
+	return rc;
+}
+
+/* Write the iteration's job script when it is absent or differs. */
+static int
+ensure_script(struct driver *d, enum jkind kind, long it, char **path,
+    char **cause)
+{
+	char	*text, *old = NULL, *dir, *name;
+	int	 rc = 0;
+
+	if (job_script(d->e, d->sc, d->o->calib, kind, it, &text, cause) != 0)
+		return -1;
+	dir = iteration_dir(d->e, it);
+	name = xasprintf("%s%s", kind == JOB_UPDATE ? "update" : "member",
+	    d->sc->script_suffix);
+	*path = path_join(dir, name);
+	free(name);
+	if (mkdirs(dir, cause) != 0)
+		rc = -1;
+	else if (!is_file(*path) || read_file(*path, &old, NULL, NULL) != 0 ||
+	    strcmp(old, text) != 0)
+		rc = write_file_atomic(*path, text, strlen(text), cause);
+	free(old);
+	free(text);
+	free(dir);
+	return rc;
+}
+
+/* What a job runs, for backends without scripts: calib exec or update. */
+struct job_command {
+	char	 it[32];
+	char	*argv[6];
+	char	*script;
+};
+
+static int
+job_command(struct driver *d, enum jkind kind, long it, struct job_command *c,
+    char **cause)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->it, sizeof c->it, "%ld", it);
+	c->argv[0] = (char *)d->o->calib;
+	c->argv[1] = kind == JOB_UPDATE ? "update" : "exec";
+	c->argv[2] = "-i";
+	c->argv[3] = c->it;
+	c->argv[4] = d->e->output_dir;
+	if (!sched_has(d->sc, SCHED_SCRIPTS))
+		return 0;
+	return ensure_script(d, kind, it, &c->script, cause);
+}
+
+/*
+ * Submit one job: the intent goes to the journal first, the id the moment
+ * the scheduler returns it.  *idx is the journal index of the record.
+ */
+static int
+submit(struct driver *d, struct jentry *proto, struct job_request *q,
+    size_t *idx, char **cause)
+{
+	struct jentry	*x;
+	char		*id = NULL, *why = NULL;
+	long		 seq;
+
+	proto->backend = (char *)d->sc->name;
+	proto->detached = d->o->chain;
+	if ((x = journal_intent(&d->j, proto, cause)) == NULL)
+		return -1;
+	seq = x->seq;
+	q->name = x->name;
+	*idx = x - d->j.v;
+	if (d->sc->submit(d->s, q, &id, &why) != 0) {
+		if (journal_failed(&d->j, seq, why, cause) != 0) {
+			free(why);
 			return -1;
-		if (r == 1 && st.success)
-			(*kept)++;
-		else
-			(*list)[(*n)++] = m;
+		}
+		*cause = why;
+		return -1;
+	}
+	if (journal_job(&d->j, seq, id, cause) != 0) {
+		free(id);
+		return -1;
+	}
+	free(id);
+	d->interval = POLL_FIRST;
+	return 0;
+}
+
+/*
+ * How many of list[0..n) go into one array with the first: members in the
+ * same chunk of maxi indices (and, SCHED_RANGES_ONLY, consecutive).
+ */
+static size_t
+chunk(struct driver *d, const long *list, size_t n, long maxi, long *off,
+    long *idx)
+{
+	size_t	 k;
+
+	*off = (list[0] - 1) / maxi * maxi;
+	for (k = 0; k < n && (list[k] - 1) / maxi * maxi == *off &&
+	    (!sched_has(d->sc, SCHED_RANGES_ONLY) || k == 0 ||
+	    list[k] == list[k - 1] + 1); k++)
+		idx[k] = list[k] - *off;
+	return k;
+}
+
+/* Submit members[0..n) of iteration it as one array, indices idx. */
+static int
+submit_array(struct driver *d, long it, const struct job_command *c,
+    const long *members, const long *idx, size_t n, long off,
+    const char *after_ok, struct buf *after, char **cause)
+{
+	struct job_request	 q;
+	struct jentry		 proto;
+	char			*dir = iteration_dir(d->e, it), *t, *arr;
+	size_t			 ji;
+	int			 rc;
+
+	memset(&proto, 0, sizeof proto);
+	proto.kind = JOB_MEMBERS;
+	proto.iteration = it;
+	proto.members = ranges_format(members, n);
+	proto.offset = off;
+	memset(&q, 0, sizeof q);
+	q.script = c->script;
+	q.command = c->argv;
+	q.array = arr = ranges_format(idx, n);
+	q.max_running = d->o->max_running;
+	q.after_ok = after_ok;
+	t = d->sc->log_name(off ? LOG_ARRAY : LOG_MEMBER, member_width(d->e),
+	    NULL);
+	q.log = path_join(dir, t);
+	q.offset = off;
+	if ((rc = submit(d, &proto, &q, &ji, cause)) == 0) {
+		note(d, "iteration %ld: submitted members %s as job %s", it,
+		    proto.members, d->j.v[ji].id);
+		buf_addsep(after, ":", d->j.v[ji].id);
+	}
+	free(t);
+	free((char *)q.log);
+	free(arr);
+	free(proto.members);
+	free(dir);
+	return rc;
+}
+
+/*
+ * Submit members list[0..n) of iteration it as array jobs, as few as the
+ * scheduler's largest index allows.  The new jobs' ids are appended to
+ * after (a ':'-separated list).
+ */
+static int
+submit_members(struct driver *d, long it, const long *list, size_t n,
+    const char *after_ok, struct buf *after, char **cause)
+{
+	struct job_command	 c;
+	long			 maxi, off, *idx;
+	size_t			 i, k;
+	int			 rc = 0;
+
+	if ((maxi = d->sc->max_index(d->s, cause)) < 1)
+		return -1;
+	if (job_command(d, JOB_MEMBERS, it, &c, cause) != 0)
+		return -1;
+	idx = xmallocarray(n, sizeof *idx);
+	for (i = 0; i < n && rc == 0; i += k) {
+		k = chunk(d, list + i, n - i, maxi, &off, idx);
+		rc = submit_array(d, it, &c, list + i, idx, k, off, after_ok,
+		    after, cause);
+	}
+	free(idx);
+	free(c.script);
+	return rc;
+}
+
+static int
+submit_update(struct driver *d, long it, const char *after_any, size_t *ji,
+    char **cause)
+{
+	struct job_command	 c;
+	struct job_request	 q;
+	struct jentry		 proto;
+	char			*dir, *t;
+	int			 rc;
+
+	if (job_command(d, JOB_UPDATE, it, &c, cause) != 0)
+		return -1;
+	memset(&proto, 0, sizeof proto);
+	proto.kind = JOB_UPDATE;
+	proto.iteration = it;
+	memset(&q, 0, sizeof q);
+	q.script = c.script;
+	q.command = c.argv;
+	q.after_any = after_any && *after_any ? after_any : NULL;
+	dir = iteration_dir(d->e, it);
+	t = d->sc->log_name(LOG_UPDATE, 0, NULL);
+	/* Batch scripts name their own log; the others take this one. */
+	q.log = sched_has(d->sc, SCHED_SCRIPTS) ? NULL : path_join(dir, t);
+	rc = submit(d, &proto, &q, ji, cause);
+	if (rc == 0)
+		note(d, "iteration %ld: submitted the update as job %s", it,
+		    d->j.v[*ji].id);
+	free((char *)q.log);
+	free(t);
+	free(dir);
+	free(c.script);
+	return rc;
+}
+
+/*
+ * The newest member job of iteration it that covered member m, and how
+ * many did (jobs calib cancelled do not count as attempts).
+ */
+static size_t
+job_of(struct driver *d, long it, long m, int *attempts)
+{
+	const struct jentry	*x;
+	size_t			 i, found = 0;
+
+	*attempts = 0;
+	for (i = 0; i < d->j.n; i++) {
+		x = &d->j.v[i];
+		if (x->kind == JOB_MEMBERS && x->iteration == it && !x->failed &&
+		    ranges_contain(x->members, m)) {
+			found = i + 1;
+			*attempts += x->cancelled == 0;
+		}
+	}
+	return found;
+}
+
+/* Why, in words, for the note that announces a resubmission. */
+static void
+explain(struct member *p, const struct decision *dec,
+    const struct job_info *ji, const struct member_status *st)
+{
+	switch (dec->why) {
+	case WHY_NOT_RUN:
+		snprintf(p->why, sizeof p->why, "not run yet");
+		break;
+	case WHY_SCHEDULER:
+	case WHY_NO_STATUS:
+		snprintf(p->why, sizeof p->why, "job ended %s%s", ji ?
+		    ji->state : "", dec->why == WHY_NO_STATUS ? " without a "
+		    "status from calib exec" : "");
+		break;
+	case WHY_CANCELLED:
+		snprintf(p->why, sizeof p->why, "its job was cancelled by "
+		    "'calib cancel'");
+		break;
+	case WHY_LOST:
+		snprintf(p->why, sizeof p->why, "job lost: gone from the "
+		    "scheduler without a status");
+		break;
+	default:
+		snprintf(p->why, sizeof p->why, "%s", st->reason);
+	}
+}
+
+/* What is known of member m and its newest job. */
+struct look {
+	struct member_facts	 f;
+	struct member_status	 st;
+	const struct job_info	*ji;
+	const struct jentry	*x;
+};
+
+static int
+gather(struct driver *d, long it, long m, struct member *p,
+    const struct job_info *hist, size_t nhist, int ask, struct look *k,
+    char **cause)
+{
+	char	*dir;
+	int	 r;
+
+	memset(k, 0, sizeof *k);
+	p->job = job_of(d, it, m, &p->attempts);
+	k->x = p->job ? &d->j.v[p->job - 1] : NULL;
+	if (k->x) {
+		k->ji = info_in(d->info, d->ninfo, k->x->id, m - k->x->offset);
+		/* A one-member job may be a plain job, not an array. */
+		if (k->ji == NULL)
+			k->ji = info_in(d->info, d->ninfo, k->x->id, -1);
+		if (k->ji == NULL)
+			k->ji = info_in(hist, nhist, k->x->id, m - k->x->offset);
+	}
+	k->f.has_job = k->x != NULL;
+	k->f.has_id = k->x && k->x->id;
+	k->f.cancelled = k->x && k->x->cancelled;
+	k->f.earlier = k->x && k->x->time < d->start;
+	k->f.attempts = p->attempts;
+	k->f.listed = k->ji != NULL;
+	k->f.phase = k->ji ? k->ji->phase : PHASE_QUEUED;
+	k->f.may_ask_history = ask;
+	/* Jobs on this machine show what they wrote when they end. */
+	k->f.lag = sched_has(d->sc, SCHED_SAME_HOST) ? 0 : fs_lag();
+	k->f.may_retry = !d->o->chain;
+	k->f.max_retries = d->e->max_retries;
+	/* While the scheduler holds the job, spare the shared filesystem. */
+	if (k->ji && k->ji->phase <= PHASE_RUNNING)
+		return 0;
+	dir = member_dir(d->e, it, m);
+	r = status_read(dir, &k->st, cause);
+	free(dir);
+	if (r < 0)
+		return -1;
+	k->f.outcome = r == 1 ? k->st.outcome : OUTCOME_NONE;
+	k->f.this_job = r == 1 && k->f.has_id && !strcmp(k->st.job, k->x->id);
+	k->f.gone_for = p->gone ? now() - p->gone : 0;
+	return 0;
+}
+
+/* Carry out the decision for member p; 1 when accounting must be asked. */
+static int
+apply(struct driver *d, struct member *p, const struct look *k)
+{
+	struct decision	 dec = decide(&k->f);
+
+	switch (dec.action) {
+	case ACT_HISTORY:
+		return 1;
+	case ACT_WAIT:
+		if (dec.why == WHY_LAG && p->gone == 0)
+			p->gone = now();
+		p->state = dec.running ? MS_RUNNING : MS_QUEUED;
+		break;
+	case ACT_DONE:
+		p->state = MS_DONE;
+		p->kept = k->st.end < d->start;
+		break;
+	case ACT_FAILED:
+		p->state = MS_FAILED;
+		explain(p, &dec, k->ji, &k->st);
+		break;
+	case ACT_SUBMIT:
+	case ACT_RETRY:
+	case ACT_RESUBMIT:
+		p->state = MS_SUBMIT;
+		explain(p, &dec, k->ji, &k->st);
+		break;
 	}
 	return 0;
 }
 
+/*
+ * Bring every member of iteration it up to date: one pass, and a second
+ * with the scheduler's accounting for jobs it no longer lists.
+ */
 static int
-run_members(const struct experiment *e, struct sched *s, long it, int jobs,
-    const char *calib, const struct driver_hooks *h, char **cause)
+resolve(struct driver *d, long it, struct member *ms, char **cause)
 {
-	struct sched_array	 a;
-	struct task_state	*ts = NULL;
-	struct progress		 p, last;
-	long			*list = NULL;
-	size_t			 n, i;
-	char			*id = NULL;
-	int			 rc = -1;
+	struct look	 k;
+	struct job_info	*hist = NULL;
+	char		**ask = NULL;
+	size_t		 nask = 0, nhist = 0;
+	long		 m;
+	int		 pass, r = 0;
 
-	if (pending_members(e, it, &list, &n, &p.kept, cause) != 0)
-		goto out;
-	memset(&last, 0xff, sizeof last);
-	p.iteration = it;
-	p.n = e->ensemble_size;
-	if (n == 0) {
-		p.done = p.failed = p.running = p.queued = 0;
-		if (h->members)
-			h->members(&p, h->arg);
-		rc = 0;
-		goto out;
-	}
-	a.iteration = it;
-	a.members = list;
-	a.n = n;
-	a.max_running = jobs;
-	a.calib = calib;
-	if (s->ops->submit_array(s, &a, &id, cause) != 0)
-		goto out;
-	ts = xcalloc(n, sizeof *ts);
-	for (;;) {
-		if (s->ops->poll(s, id, ts, n, cause) != 0)
-			goto out;
-		p.done = p.failed = p.running = p.queued = 0;
-		for (i = 0; i < n; i++)
-			switch (ts[i].state) {
-			case JOB_QUEUED: p.queued++; break;
-			case JOB_RUNNING: p.running++; break;
-			case JOB_DONE: p.done++; break;
-			case JOB_FAILED: p.failed++; break;
+	for (pass = 0; pass < 2 && r >= 0; pass++) {
+		for (m = 1; m <= d->e->ensemble_size; m++) {
+			struct member *p = &ms[m - 1];
+
+			if (p->state == MS_DONE || p->state == MS_FAILED)
+				continue;
+			if (gather(d, it, m, p, hist, nhist, pass == 0 &&
+			    d->history, &k, cause) != 0) {
+				r = -1;
+				break;
 			}
-		if (h->members && memcmp(&p, &last, sizeof p) != 0)
-			h->members(&p, h->arg);
-		last = p;
-		if (p.queued == 0 && p.running == 0)
+			if (apply(d, p, &k) == 1) {
+				ask = xreallocarray(ask, nask + 1, sizeof *ask);
+				ask[nask++] = k.x->id;
+			}
+		}
+		if (r < 0 || nask == 0)
 			break;
-		s->ops->wait(s, REFRESH);
+		r = sched_history(d->s, ask, nask, &hist, &nhist, cause);
+		if (r == 1)
+			d->history = 0;
+	}
+	free(ask);
+	job_info_free(hist, nhist);
+	return r < 0 ? -1 : 0;
+}
+
+/* Tell the hook the members' counts when they changed. */
+static void
+report(struct driver *d, long it, const struct member *ms, struct progress *p)
+{
+	long	 m;
+
+	memset(p, 0, sizeof *p);
+	p->iteration = it;
+	p->n = d->e->ensemble_size;
+	for (m = 0; m < d->e->ensemble_size; m++)
+		switch (ms[m].state) {
+		case MS_SUBMIT:
+		case MS_QUEUED: p->queued++; break;
+		case MS_RUNNING: p->running++; break;
+		case MS_DONE:
+			if (ms[m].kept)
+				p->kept++;
+			else
+				p->done++;
+			break;
+		case MS_FAILED: p->failed++; break;
+		}
+	if (d->h->members && memcmp(p, &d->shown, sizeof *p) != 0)
+		d->h->members(p, d->h->arg);
+	d->shown = *p;
+}
+
+/* Members to (re)submit, sorted. */
+static size_t
+to_submit(struct driver *d, long it, const struct member *ms, long *list)
+{
+	size_t	 n = 0;
+	long	 m;
+
+	for (m = 1; m <= d->e->ensemble_size; m++)
+		if (ms[m - 1].state == MS_SUBMIT) {
+			if (ms[m - 1].job != 0)
+				note(d, "iteration %ld: member %ld: %s; "
+				    "submitting attempt %d", it, m,
+				    ms[m - 1].why, ms[m - 1].attempts + 1);
+			list[n++] = m;
+		}
+	return n;
+}
+
+/*
+ * The ':'-joined ids of iteration it's member jobs that the scheduler
+ * knows, or only of those still live, into b.
+ */
+static void
+known_member_jobs(struct driver *d, long it, int live, struct buf *b)
+{
+	const struct jentry	*x;
+	size_t			 i, k;
+
+	for (i = 0; i < d->j.n; i++) {
+		x = &d->j.v[i];
+		if (x->kind != JOB_MEMBERS || x->iteration != it || !x->id)
+			continue;
+		for (k = 0; k < d->ninfo && strcmp(d->info[k].id, x->id); k++)
+			;
+		if (k < d->ninfo && (!live || job_live(d, x->id)))
+			buf_addsep(b, ":", x->id);
+	}
+}
+
+/* Has the update of iteration it been published? */
+static int
+closed(struct driver *d, long it)
+{
+	return iteration_exists(d->e, it + 1) || iteration_final(d->e, it, NULL);
+}
+
+/* The last line of an update job's log, to say why it failed. */
+static char *
+log_tail(struct driver *d, long it, const char *id)
+{
+	char	*name, *dir, *path, *buf, *p, *end, *line;
+
+	name = d->sc->log_name(LOG_UPDATE, 0, id);
+	dir = iteration_dir(d->e, it);
+	path = path_join(dir, name);
+	if (is_file(path) && read_file(path, &buf, NULL, NULL) == 0) {
+		end = buf + strlen(buf);
+		while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		for (p = end; p > buf && p[-1] != '\n'; p--)
+			;
+		line = xasprintf("%.*s (%s)", (int)(end - p), p, path);
+		free(buf);
+	} else
+		line = xasprintf("see %s", path);
+	free(path);
+	free(dir);
+	free(name);
+	return line;
+}
+
+/* The update job ji has ended without closing iteration it. */
+static int
+update_failed(struct driver *d, long it, size_t ji,
+    const struct job_info *inf, char **cause)
+{
+	char	*tail = log_tail(d, it, d->j.v[ji].id);
+
+	failf(cause, "iteration %ld: update job %s ended %s without closing "
+	    "the iteration: %s", it, d->j.v[ji].id, inf ? inf->state :
+	    "(gone from the scheduler)", tail);
+	free(tail);
+	return 1;
+}
+
+/*
+ * Follow the update job ji of iteration it to its end.  Returns 0 when the
+ * iteration is closed, 1 when the job ended without closing it, -1 on error.
+ */
+static int
+follow_update(struct driver *d, long it, size_t ji, struct member *ms,
+    char **cause)
+{
+	struct progress		 p;
+	const struct job_info	*inf;
+	double			 gone = 0;
+	int			 r;
+
+	for (;;) {
+		if ((r = poll_jobs(d, it, cause)) < 0)
+			return -1;
+		if (r == 0 && resolve(d, it, ms, cause) != 0)
+			return -1;
+		report(d, it, ms, &p);
+		if (closed(d, it))
+			return 0;
+		inf = info_in(d->info, d->ninfo, d->j.v[ji].id, -1);
+		if (r != 0 || (inf && inf->phase <= PHASE_RUNNING)) {
+			backoff(d);
+			continue;
+		}
+		/* Ended: give the filesystem its lag to show the result. */
+		if (gone == 0)
+			gone = now();
+		/* Only a job that succeeded may still show its work. */
+		if (now() - gone >= (sched_has(d->sc, SCHED_SAME_HOST) ? 0 :
+		    fs_lag()) ||
+		    (inf && inf->phase != PHASE_COMPLETED))
+			return closed(d, it) ? 0 :
+			    update_failed(d, it, ji, inf, cause);
+		d->sc->wait(d->s, fmin(1.0, d->interval));
+	}
+}
+
+/* Run iteration it's members, with retries, until every one is settled. */
+static int
+run_members(struct driver *d, long it, struct member *ms, char **cause)
+{
+	struct progress	 p;
+	struct buf	 after = BUF_INIT;
+	long		*list = xmallocarray(d->e->ensemble_size, sizeof *list);
+	size_t		 n, i;
+	int		 r, rc = -1;
+
+	for (;;) {
+		if ((r = poll_jobs(d, it, cause)) < 0)
+			goto out;
+		if (r == 0 && resolve(d, it, ms, cause) != 0)
+			goto out;
+		report(d, it, ms, &p);
+		if (r == 0 && (n = to_submit(d, it, ms, list)) > 0) {
+			if (submit_members(d, it, list, n, NULL, &after,
+			    cause) != 0)
+				goto out;
+			for (i = 0; i < n; i++) {
+				ms[list[i] - 1].state = MS_QUEUED;
+				ms[list[i] - 1].gone = 0;
+			}
+			buf_release(&after);
+			/* Look at once: the user sees the jobs start. */
+			continue;
+		}
+		if (r == 0 && p.queued == 0 && p.running == 0)
+			break;
+		backoff(d);
 	}
 	rc = 0;
 out:
-	free(ts);
+	buf_release(&after);
 	free(list);
-	free(id);
 	return rc;
 }
 
-int
-drive(const struct experiment *e, const struct scheduler *sc, int jobs,
-    const char *calib, const struct driver_hooks *h, char **cause)
+/*
+ * An update job already in the journal for iteration it (a chain's, or an
+ * earlier run's): follow it.  Returns 0 when the iteration closed, 1 when
+ * this run must run the iteration itself, -1 on error.
+ */
+static int
+take_over(struct driver *d, long it, struct member *ms, char **cause)
+{
+	struct jentry	*u = journal_last(&d->j, JOB_UPDATE, it);
+	size_t		 ji;
+	int		 r;
+
+	if (u == NULL || u->id == NULL)
+		return 1;
+	ji = u - d->j.v;
+	if ((r = follow_update(d, it, ji, ms, cause)) != 1)
+		return r;
+	/* Submitted by this run and failed: stop here. */
+	if (d->j.v[ji].time >= d->start)
+		return -1;
+	/*
+	 * Submitted before this run (a chain, or a run that was stopped):
+	 * run the iteration, retrying what may be retried, with an update of
+	 * its own.
+	 */
+	free(*cause);
+	*cause = NULL;
+	return 1;
+}
+
+/* Run iteration it to its update, which this run submits and follows. */
+static int
+run_iteration(struct driver *d, long it, struct member *ms, char **cause)
+{
+	struct buf	 after = BUF_INIT;
+	size_t		 ji;
+	int		 r;
+
+	memset(ms, 0, d->e->ensemble_size * sizeof *ms);
+	if (run_members(d, it, ms, cause) != 0)
+		return -1;
+	known_member_jobs(d, it, 0, &after);
+	r = submit_update(d, it, after.s, &ji, cause);
+	buf_release(&after);
+	if (r != 0)
+		return -1;
+	return follow_update(d, it, ji, ms, cause) == 0 ? 0 : -1;
+}
+
+static int
+attached(struct driver *d, char **cause)
 {
 	struct update_report	 rep;
-	struct sched		*s;
+	struct member		*ms;
 	long			 it;
-	int			 rc = -1;
+	int			 r = -1;
 
-	if ((s = sc->open(e, cause)) == NULL)
-		return -1;
+	ms = xcalloc(d->e->ensemble_size, sizeof *ms);
 	for (;;) {
-		it = newest_iteration(e);
-		if (it < 0) {
-			failf(cause, "%s: not initialised", e->output_dir);
+		if ((it = newest_iteration(d->e)) < 0) {
+			failf(cause, "%s: not initialised", d->e->output_dir);
 			break;
 		}
-		if (!iteration_closed(e, it) &&
-		    run_members(e, s, it, jobs, calib, h, cause) != 0)
+		if (iteration_final(d->e, it, NULL)) {
+			r = 0;
 			break;
-		if (update_experiment(e, it, &rep, cause) != 0)
+		}
+		memset(ms, 0, d->e->ensemble_size * sizeof *ms);
+		memset(&d->shown, 0xff, sizeof d->shown);
+		d->interval = POLL_FIRST;
+		if ((r = take_over(d, it, ms, cause)) < 0)
 			break;
-		if (h->updated)
-			h->updated(e, &rep, h->arg);
-		if (rep.final) {
-			rc = 0;
+		if (r == 1 && !closed(d, it) &&
+		    (r = run_iteration(d, it, ms, cause)) != 0)
 			break;
+		if ((r = update_experiment(d->e, it, &rep, cause)) != 0)
+			break;
+		if (d->h->updated)
+			d->h->updated(d->e, &rep, d->h->arg);
+		if (rep.final)
+			break;
+	}
+	free(ms);
+	return r == 0 ? 0 : -1;
+}
+
+/* Folders for the logs of jobs that start before their iteration exists. */
+static int
+member_dirs(struct driver *d, long it, char **cause)
+{
+	char	*dir;
+	long	 m;
+	int	 rc = 0;
+
+	for (m = 1; m <= d->e->ensemble_size && rc == 0; m++) {
+		dir = member_dir(d->e, it, m);
+		rc = mkdirs(dir, cause);
+		free(dir);
+	}
+	return rc;
+}
+
+/* Is an update of iteration it or later already waiting? Then say so. */
+static int
+chain_waiting(struct driver *d, long it)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->j.n; i++)
+		if (d->j.v[i].kind == JOB_UPDATE && d->j.v[i].iteration >= it &&
+		    job_live(d, d->j.v[i].id)) {
+			note(d, "iteration %ld: update job %s is already "
+			    "waiting in the scheduler: nothing to submit",
+			    d->j.v[i].iteration, d->j.v[i].id);
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * Submit iterations it+1 to the last, each array after the previous
+ * update succeeds and each update after its array ends.  *upd is the id
+ * of the update job the chain starts from, then of the last.
+ */
+static int
+chain_rest(struct driver *d, long it, char **upd, char **cause)
+{
+	struct buf	 after = BUF_INIT;
+	long		*list = xmallocarray(d->e->ensemble_size, sizeof *list);
+	long		 k, m;
+	size_t		 ji;
+	int		 rc = 0;
+
+	for (m = 0; m < d->e->ensemble_size; m++)
+		list[m] = m + 1;
+	for (k = it + 1; k <= d->e->iterations && rc == 0; k++) {
+		buf_release(&after);
+		rc = member_dirs(d, k, cause) != 0 ||
+		    submit_members(d, k, list, d->e->ensemble_size, *upd,
+		    &after, cause) != 0 ||
+		    submit_update(d, k, after.s, &ji, cause) != 0 ? -1 : 0;
+		if (rc == 0) {
+			free(*upd);
+			*upd = xstrdup(d->j.v[ji].id);
 		}
 	}
+	buf_release(&after);
+	free(list);
+	return rc;
+}
+
+/*
+ * Submit what iteration it still needs (members not settled and not
+ * already queued or running) and its update; *upd is the update's id.
+ */
+static int
+chain_open(struct driver *d, long it, char **upd, char **cause)
+{
+	struct member	*ms = xcalloc(d->e->ensemble_size, sizeof *ms);
+	long		*list = xmallocarray(d->e->ensemble_size, sizeof *list);
+	struct buf	 after = BUF_INIT;
+	size_t		 n, ji;
+	int		 rc = -1;
+
+	if (resolve(d, it, ms, cause) == 0) {
+		/* Members still queued or running from an earlier run stay. */
+		known_member_jobs(d, it, 1, &after);
+		n = to_submit(d, it, ms, list);
+		if ((n == 0 || submit_members(d, it, list, n, NULL, &after,
+		    cause) == 0) &&
+		    submit_update(d, it, after.s, &ji, cause) == 0) {
+			*upd = xstrdup(d->j.v[ji].id);
+			rc = 0;
+		}
+	}
+	buf_release(&after);
+	free(list);
+	free(ms);
+	return rc;
+}
+
+static int
+chained(struct driver *d, char **cause)
+{
+	char	*upd = NULL;
+	size_t	 first = d->j.n;
+	long	 it = newest_iteration(d->e);
+	int	 r;
+
+	if (it < 0)
+		return failf(cause, "%s: not initialised", d->e->output_dir);
+	if (iteration_final(d->e, it, NULL)) {
+		note(d, "the calibration has finished: nothing to submit");
+		return 0;
+	}
+	if ((r = poll_jobs(d, it, cause)) != 0)
+		return r < 0 ? -1 : failf(cause, "the scheduler does not "
+		    "answer: nothing submitted");
+	if (chain_waiting(d, it))
+		return 0;
+	if (chain_open(d, it, &upd, cause) != 0)
+		return -1;
+	if (chain_rest(d, it, &upd, cause) != 0) {
+		free(upd);
+		return -1;
+	}
+	note(d, "submitted iterations %ld to %ld as %zu jobs (%s to %s); "
+	    "'calib status' shows them, 'calib run' reattaches", it,
+	    d->e->iterations, d->j.n - first, d->j.v[first].id, upd);
+	free(upd);
+	return 0;
+}
+
+int
+drive(const struct experiment *e, const struct scheduler *sc,
+    const struct drive_opts *o, const struct driver_hooks *h, char **cause)
+{
+	struct driver	 d;
+	int		 rc = -1;
+
+	memset(&d, 0, sizeof d);
+	d.e = e;
+	d.sc = sc;
+	d.o = o;
+	d.h = h;
+	d.history = sched_has(sc, SCHED_HISTORY);
+	d.start = now();
+	d.interval = POLL_FIRST;
+	if (o->chain && !sched_has(sc, SCHED_CHAINS))
+		return failf(cause, "backend '%s' cannot submit a chain of "
+		    "jobs", sc->name);
+	if (journal_load(e, &d.j, cause) != 0)
+		return -1;
+	if ((d.s = sc->open(e, cause)) == NULL)
+		goto out;
+	if (recover_intents(&d, cause) == 0)
+		rc = o->chain ? chained(&d, cause) : attached(&d, cause);
+	sc->close(d.s);
+out:
+	job_info_free(d.info, d.ninfo);
+	journal_release(&d.j);
+	return rc;
+}
+
+/* Count the tasks the scheduler listed for each journal entry. */
+static void
+summarise(struct journal *j, const struct job_info *info, size_t ni,
+    struct job_summary *v)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < j->n; i++) {
+		v[i].entry = &j->v[i];
+		for (k = 0; k < ni; k++) {
+			if (!j->v[i].id || strcmp(info[k].id, j->v[i].id))
+				continue;
+			if (v[i].state[0] == '\0')
+				snprintf(v[i].state, sizeof v[i].state, "%s",
+				    info[k].state);
+			if (info[k].phase == PHASE_QUEUED)
+				v[i].queued++;
+			else if (info[k].phase == PHASE_RUNNING)
+				v[i].running++;
+			else
+				v[i].ended++;
+		}
+		v[i].live = v[i].queued + v[i].running > 0;
+	}
+}
+
+int
+driver_jobs(const struct experiment *e, struct journal *j,
+    const struct scheduler **scp, struct job_summary **out, size_t *n,
+    char **cause)
+{
+	const struct scheduler	*sc;
+	struct job_info		*info = NULL;
+	struct sched		*s;
+	char			**ids;
+	size_t			 i, ni = 0, nids = 0;
+	int			 rc;
+
+	*out = NULL;
+	*n = 0;
+	*scp = NULL;
+	if (j->n == 0)
+		return 0;
+	if ((sc = scheduler_find(j->v[j->n - 1].backend)) == NULL)
+		return failf(cause, "%s: jobs of unknown backend '%s'", j->path,
+		    j->v[j->n - 1].backend);
+	*scp = sc;
+	ids = xcalloc(j->n + 1, sizeof *ids);
+	for (i = 0; i < j->n; i++)
+		if (j->v[i].id && !strcmp(j->v[i].backend, sc->name))
+			ids[nids++] = j->v[i].id;
+	if ((s = sc->open(e, cause)) == NULL) {
+		free(ids);
+		return -1;
+	}
+	rc = sc->query(s, ids, nids, &info, &ni, cause);
 	sc->close(s);
+	free(ids);
+	if (rc != 0)
+		return -1;
+	*out = xcalloc(j->n, sizeof **out);
+	summarise(j, info, ni, *out);
+	job_info_free(info, ni);
+	*n = j->n;
+	return 0;
+}
+
+int
+driver_cancel(const struct experiment *e, size_t *n, char **cause)
+{
+	const struct scheduler	*sc;
+	struct job_summary	*v;
+	struct journal		 j;
+	struct sched		*s;
+	char			**ids;
+	size_t			 nv, i, k = 0;
+	int			 rc = -1;
+
+	*n = 0;
+	if (journal_load(e, &j, cause) != 0)
+		return -1;
+	if (driver_jobs(e, &j, &sc, &v, &nv, cause) != 0) {
+		journal_release(&j);
+		return -1;
+	}
+	ids = xcalloc(nv + 1, sizeof *ids);
+	for (i = 0; i < nv; i++)
+		if (v[i].live)
+			ids[k++] = v[i].entry->id;
+	if (k == 0)
+		rc = 0;
+	else if ((s = sc->open(e, cause)) != NULL) {
+		/* Record first: the decision knows calib cancelled them. */
+		for (i = 0, rc = 0; i < k && rc == 0; i++)
+			rc = journal_cancel(&j, ids[i], cause);
+		if (rc == 0)
+			rc = sc->cancel_jobs(s, ids, k, cause);
+		sc->close(s);
+		if (rc == 0)
+			*n = k;
+	}
+	free(ids);
+	free(v);
+	journal_release(&j);
 	return rc;
 }

@@ -1,8 +1,18 @@
-/* Driving an experiment to its end through a backend: `calib run`. */
+/*
+ * The one driver of `calib run`, for every backend: members as array jobs,
+ * one update job per iteration, every job recorded in the journal before
+ * and after its submission, one query per poll, and for each member a
+ * decision (lib/decide.h) from the journal, the scheduler and its status
+ * file.  Attached, it runs the calibration to its end, reattaching to the
+ * jobs in the journal; detached on a backend whose jobs outlive calib
+ * (SCHED_CHAINS), it submits the remaining iterations as a dependency
+ * chain and returns.
+ */
 #ifndef CALIB_DRIVER_H
 #define CALIB_DRIVER_H
 
 #include "lib/calib.h"
+#include "lib/journal.h"
 #include "schedulers/scheduler.h"
 
 struct progress {
@@ -23,19 +33,42 @@ struct driver_hooks {
 	void	*arg;
 };
 
-/*
- * Run the experiment from wherever it stands until every iteration has run
- * and been closed: members through the backend (at most jobs at once), then
- * the update, and so on.  Members that already succeeded are not run again.
- * Returns 0, or -1 with *cause set.
- */
-int	 drive(const struct experiment *, const struct scheduler *, int jobs,
-	    const char *calib, const struct driver_hooks *, char **cause);
+struct drive_opts {
+	const char	*calib;		/* calib binary the jobs run */
+	long		 max_running;	/* array tasks at once; 0: the backend's */
+	int		 chain;		/* submit the whole chain and return */
+	int		 verbose;	/* note every poll */
+};
 
 /*
- * Take the experiment's run lock (output_dir/.run.lock) so that only one
- * calib run drives it; the lock goes with the process.  Returns the fd.
+ * Run the experiment through sc from wherever it stands: to its end, or
+ * (o->chain) as far as submitting its chain.  Returns 0, or -1 with *cause.
  */
-int	 run_lock(const struct experiment *, char **cause);
+int	 drive(const struct experiment *, const struct scheduler *sc,
+	    const struct drive_opts *, const struct driver_hooks *,
+	    char **cause);
+
+/* A job of the journal as its backend sees it now. */
+struct job_summary {
+	const struct jentry *entry;
+	int		 live;		/* the backend still runs or queues it */
+	size_t		 queued, running, ended;
+	char		 state[64];	/* of a single job, or of the first task */
+};
+
+/*
+ * The experiment's jobs from the journal, with their states from one query
+ * to their backend (the backend of the journal's newest record).  *sc is
+ * set to that backend, or NULL when the journal is empty.
+ */
+int	 driver_jobs(const struct experiment *, struct journal *,
+	    const struct scheduler **sc, struct job_summary **, size_t *n,
+	    char **cause);
+
+/*
+ * calib cancel: cancel every live job of the experiment, recording each in
+ * the journal first.  *n is set to the number of jobs cancelled.
+ */
+int	 driver_cancel(const struct experiment *, size_t *n, char **cause);
 
 #endif

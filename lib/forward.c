@@ -8,7 +8,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -117,133 +116,150 @@ lock_member(const char *dir, int *fd, char **cause)
 	return 0;
 }
 
-int
-forward_run(const struct experiment *e, long it, long m,
-    struct member_status *st, char **cause)
+/* One attempt at a member, from its checks to its status file. */
+struct attempt {
+	const struct experiment	*e;
+	long			 it, m;
+	size_t			 d;		/* observations */
+	char			*dir, *pfile, *ofile;
+	char			 itb[32], mb[32];
+	char			**argv;
+	int			 lockfd, logfd;
+	sigset_t		 set, old;	/* held signals; the caller's */
+};
+
+/* May member m of iteration it run now? */
+static int
+runnable(const struct experiment *e, long it, long m, char **cause)
+{
+	char	*f;
+	int	 found;
+
+	if (m < 1 || m > e->ensemble_size)
+		return failf(cause, "member %ld is out of range 1..%ld", m,
+		    e->ensemble_size);
+	if (!iteration_exists(e, it)) {
+		f = iteration_file(e, it, "ensemble.h5");
+		found = wait_file(f, fs_lag());
+		free(f);
+		if (!found)
+			return failf(cause, "iteration %ld does not exist", it);
+	}
+	if (iteration_closed(e, it))
+		return failf(cause, "iteration %ld is closed (results.h5 "
+		    "exists); its members cannot run again", it);
+	return 0;
+}
+
+/*
+ * Take the member, clear the previous attempt's output and record that
+ * this attempt runs.
+ */
+static int
+prepare(struct attempt *a, struct member_status *st, char **cause)
 {
 	struct member_status	 prev;
-	sigset_t		 set, old;
-	char			*dir, *pfile = NULL, *ofile = NULL, *log = NULL;
-	char			**argv = NULL, *env[16], itb[32], mb[32], *why = NULL;
-	const char		*vals[6];
-	double			*g = NULL, deadline;
-	pid_t			 pid;
-	int			 lockfd = -1, logfd = -1, wstatus = 0, sig = 0;
-	int			 timed_out = 0, rc = -1;
-	size_t			 i, d;
 
-	memset(st, 0, sizeof *st);
-	/*
-	 * A batch system may cancel the job at any moment, even before the
-	 * model starts: hold SIGTERM, SIGINT and SIGHUP from here until the
-	 * attempt is recorded, so that "running" is never the last word.
-	 */
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	dir = member_dir(e, it, m);
-	if (m < 1 || m > e->ensemble_size) {
-		failf(cause, "member %ld is out of range 1..%ld", m,
-		    e->ensemble_size);
-		goto out;
-	}
-	if (!iteration_exists(e, it)) {
-		char *f = iteration_file(e, it, "ensemble.h5");
-		int found = wait_file(f, fs_lag());
-
-		free(f);
-		if (!found) {
-			failf(cause, "iteration %ld does not exist", it);
-			goto out;
-		}
-	}
-	if (iteration_closed(e, it)) {
-		failf(cause, "iteration %ld is closed (results.h5 exists); its "
-		    "members cannot run again", it);
-		goto out;
-	}
-	if (observations_count(e, &d, cause) != 0 ||
-	    lock_member(dir, &lockfd, cause) != 0)
-		goto out;
-	if (status_read(dir, &prev, cause) < 0)
-		goto out;
-	pfile = path_join(dir, e->pfile);
-	ofile = path_join(dir, e->output.path);
-	if (!is_file(pfile)) {
-		failf(cause, "%s: parameter file missing", pfile);
-		goto out;
-	}
+	if (observations_count(a->e, &a->d, cause) != 0 ||
+	    lock_member(a->dir, &a->lockfd, cause) != 0 ||
+	    status_read(a->dir, &prev, cause) < 0)
+		return -1;
+	a->pfile = path_join(a->dir, a->e->pfile);
+	a->ofile = path_join(a->dir, a->e->output.path);
+	if (!is_file(a->pfile))
+		return failf(cause, "%s: parameter file missing", a->pfile);
 	/* The previous attempt's output must not pass for this one's. */
-	if (unlink(ofile) == -1 && errno != ENOENT) {
-		failf(cause, "%s: cannot remove old output: %s", ofile,
-		    strerror(errno));
-		goto out;
-	}
-
+	if (unlink(a->ofile) == -1 && errno != ENOENT)
+		return failf(cause, "%s: cannot remove old output: %s",
+		    a->ofile, strerror(errno));
 	st->attempt = prev.attempt + 1;
-	st->start = now();
+	st->start = st->end = now();
 	st->exit_status = -1;
+	st->outcome = OUTCOME_RUNNING;
 	gethostname(st->host, sizeof st->host - 1);
 	batch_job_id(st->job, sizeof st->job);
 	snprintf(st->reason, sizeof st->reason, "running (pid %ld)",
 	    (long)getpid());
-	st->end = st->start;
-	if (status_write(dir, st, cause) != 0)
-		goto out;
+	return status_write(a->dir, st, cause);
+}
 
-	snprintf(itb, sizeof itb, "%ld", it);
-	snprintf(mb, sizeof mb, "%ld", m);
-	vals[0] = e->dir;
-	vals[1] = dir;
-	vals[2] = itb;
-	vals[3] = mb;
-	vals[4] = pfile;
-	vals[5] = ofile;
-	argv = xcalloc(e->ncommand + 1, sizeof *argv);
-	for (i = 0; i < e->ncommand; i++)
-		if (command_expand(e->command[i], vals, &argv[i], cause) != 0)
-			goto out;
-	i = 0;
-	env[i++] = "CALIB_ITERATION"; env[i++] = itb;
-	env[i++] = "CALIB_MEMBER"; env[i++] = mb;
-	env[i++] = "CALIB_MEMBER_DIR"; env[i++] = dir;
-	env[i++] = "CALIB_PARAMETERS"; env[i++] = pfile;
-	env[i++] = "CALIB_OUTPUT"; env[i++] = ofile;
-	env[i++] = "CALIB_EXPERIMENT_DIR"; env[i++] = e->dir;
-	env[i++] = "CALIB_OUTPUT_DIR"; env[i++] = e->output_dir;
-	env[i] = NULL;
+/* The model's command line, placeholders expanded. */
+static int
+expand_command(struct attempt *a, char **cause)
+{
+	const char	*vals[6];
+	size_t		 i;
 
-	log = path_join(dir, "model.log");
-	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd == -1) {
+	snprintf(a->itb, sizeof a->itb, "%ld", a->it);
+	snprintf(a->mb, sizeof a->mb, "%ld", a->m);
+	vals[0] = a->e->dir;
+	vals[1] = a->dir;
+	vals[2] = a->itb;
+	vals[3] = a->mb;
+	vals[4] = a->pfile;
+	vals[5] = a->ofile;
+	a->argv = xcalloc(a->e->ncommand + 1, sizeof *a->argv);
+	for (i = 0; i < a->e->ncommand; i++)
+		if (command_expand(a->e->command[i], vals, &a->argv[i],
+		    cause) != 0)
+			return -1;
+	return 0;
+}
+
+/* Open model.log, say who runs, and start the model; *pid is its group. */
+static int
+launch(struct attempt *a, const struct member_status *st, pid_t *pid,
+    char **cause)
+{
+	char	*log = path_join(a->dir, "model.log"), t[32];
+	char	*env[16];
+	size_t	 i = 0;
+
+	a->logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (a->logfd == -1) {
 		failf(cause, "%s: %s", log, strerror(errno));
-		goto out;
+		free(log);
+		return -1;
 	}
-	{
-		char t[32];
-
-		fmt_time(t, st->start);
-		dprintf(logfd, "calib exec: iteration %ld member %ld attempt %d on "
-		    "%s at %s\n", it, m, st->attempt, st->host, t);
-	}
-	if ((pid = fork()) == -1) {
-		failf(cause, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
+	free(log);
+	fmt_time(t, st->start);
+	dprintf(a->logfd, "calib exec: iteration %ld member %ld attempt %d on "
+	    "%s at %s\n", a->it, a->m, st->attempt, st->host, t);
+	env[i++] = "CALIB_ITERATION"; env[i++] = a->itb;
+	env[i++] = "CALIB_MEMBER"; env[i++] = a->mb;
+	env[i++] = "CALIB_MEMBER_DIR"; env[i++] = a->dir;
+	env[i++] = "CALIB_PARAMETERS"; env[i++] = a->pfile;
+	env[i++] = "CALIB_OUTPUT"; env[i++] = a->ofile;
+	env[i++] = "CALIB_EXPERIMENT_DIR"; env[i++] = a->e->dir;
+	env[i++] = "CALIB_OUTPUT_DIR"; env[i++] = a->e->output_dir;
+	env[i] = NULL;
+	if ((*pid = fork()) == -1)
+		return failf(cause, "fork: %s", strerror(errno));
+	if (*pid == 0) {
 		fflush(NULL);
-		close(lockfd);
-		child(argv, dir, logfd, &old, env);
+		close(a->lockfd);
+		child(a->argv, a->dir, a->logfd, &a->old, env);
 	}
-	setpgid(pid, pid);
-	deadline = e->timeout > 0 ? st->start + e->timeout : INFINITY;
-	if (!wait_until(pid, deadline, &set, &wstatus, &sig)) {
-		if (sig == 0)
-			timed_out = 1;
-		stop_group(pid, sig ? sig : SIGTERM, &set, &wstatus);
+	setpgid(*pid, *pid);
+	return 0;
+}
+
+/*
+ * Wait for the model to end, its timeout, or a signal to calib exec; stop
+ * its group in the last two cases.  *sig is the signal that arrived.
+ */
+static void
+supervise(struct attempt *a, pid_t pid, struct member_status *st,
+    int *wstatus, int *timed_out, int *sig)
+{
+	sigset_t	 pend;
+	double		 deadline;
+
+	deadline = a->e->timeout > 0 ? st->start + a->e->timeout : INFINITY;
+	if (!wait_until(pid, deadline, &a->set, wstatus, sig)) {
+		if (*sig == 0)
+			*timed_out = 1;
+		stop_group(pid, *sig ? *sig : SIGTERM, &a->set, wstatus);
 	}
 	/* Whatever the model left behind in its group goes too. */
 	kill(-pid, SIGKILL);
@@ -252,93 +268,140 @@ forward_run(const struct experiment *e, long it, long m,
 	 * A batch system signals every process of the job at once: when the
 	 * model died first, calib exec's own signal is still pending.
 	 */
-	if (sig == 0 && !timed_out) {
-		sigset_t pend;
-
+	if (*sig == 0 && !*timed_out) {
 		sigpending(&pend);
 		if (sigismember(&pend, SIGTERM))
-			sig = SIGTERM;
+			*sig = SIGTERM;
 		else if (sigismember(&pend, SIGINT))
-			sig = SIGINT;
+			*sig = SIGINT;
 		else if (sigismember(&pend, SIGHUP))
-			sig = SIGHUP;
+			*sig = SIGHUP;
 	}
+}
+
+/* How the attempt ended: the outcome, and the reason for people. */
+static void
+classify(struct attempt *a, struct member_status *st, int wstatus,
+    int timed_out, int sig)
+{
+	char	*why = NULL;
+	double	*g = NULL;
 
 	if (WIFEXITED(wstatus))
 		st->exit_status = WEXITSTATUS(wstatus);
 	else if (WIFSIGNALED(wstatus))
 		st->signal = WTERMSIG(wstatus);
-	if (timed_out)
+	st->outcome = OUTCOME_FAILED;
+	if (timed_out) {
+		st->outcome = OUTCOME_TIMEOUT;
 		snprintf(st->reason, sizeof st->reason, "timeout after %.0f s",
-		    e->timeout);
-	else if (sig)
+		    a->e->timeout);
+	} else if (sig) {
+		st->outcome = OUTCOME_INTERRUPTED;
 		snprintf(st->reason, sizeof st->reason, "interrupted by %s",
 		    strsignal(sig));
-	else if (st->signal)
+	} else if (st->signal)
 		snprintf(st->reason, sizeof st->reason, "killed by signal %d "
 		    "(%s)", st->signal, strsignal(st->signal));
 	else if (st->exit_status == 127)
 		snprintf(st->reason, sizeof st->reason, "exit status 127 (could "
-		    "not run '%s'? see model.log)", argv[0]);
+		    "not run '%s'? see model.log)", a->argv[0]);
 	else if (st->exit_status != 0)
 		snprintf(st->reason, sizeof st->reason, "exit status %d",
 		    st->exit_status);
-	else if (read_member_output(e, it, m, d, &g, &why) != 0)
+	else if (read_member_output(a->e, a->it, a->m, a->d, &g, &why) != 0) {
+		st->outcome = OUTCOME_INVALID;
 		snprintf(st->reason, sizeof st->reason, "%s", why);
-	else {
-		st->success = 1;
+	} else {
+		st->outcome = OUTCOME_OK;
 		snprintf(st->reason, sizeof st->reason, "ok");
 	}
-	rc = 0;
-out:
+	st->success = st->outcome == OUTCOME_OK;
 	free(why);
 	free(g);
-	if (rc == 0 && status_write(dir, st, cause) != 0)
-		rc = -1;
+}
+
+static void
+attempt_release(struct attempt *a)
+{
+	size_t	 i;
+
+	for (i = 0; a->argv && i < a->e->ncommand; i++)
+		free(a->argv[i]);
+	free(a->argv);
+	if (a->logfd != -1)
+		close(a->logfd);
+	if (a->lockfd != -1)
+		close(a->lockfd);
+	free(a->pfile);
+	free(a->ofile);
+	free(a->dir);
+}
+
+int
+forward_run(const struct experiment *e, long it, long m,
+    struct member_status *st, char **cause)
+{
+	struct attempt	 a;
+	pid_t		 pid;
+	int		 wstatus = 0, sig = 0, timed_out = 0, rc = -1;
+
+	memset(st, 0, sizeof *st);
+	memset(&a, 0, sizeof a);
+	a.e = e;
+	a.it = it;
+	a.m = m;
+	a.lockfd = a.logfd = -1;
+	/*
+	 * A batch system may cancel the job at any moment, even before the
+	 * model starts: hold SIGTERM, SIGINT and SIGHUP from here until the
+	 * attempt is recorded, so that "running" is never the last word.
+	 */
+	sigemptyset(&a.set);
+	sigaddset(&a.set, SIGCHLD);
+	sigaddset(&a.set, SIGTERM);
+	sigaddset(&a.set, SIGINT);
+	sigaddset(&a.set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &a.set, &a.old);
+	a.dir = member_dir(e, it, m);
+	if (runnable(e, it, m, cause) == 0 && prepare(&a, st, cause) == 0 &&
+	    expand_command(&a, cause) == 0 && launch(&a, st, &pid, cause) == 0) {
+		supervise(&a, pid, st, &wstatus, &timed_out, &sig);
+		classify(&a, st, wstatus, timed_out, sig);
+		rc = status_write(a.dir, st, cause);
+	}
 	/* A signal still pending now ends calib exec, the attempt recorded. */
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (argv)
-		for (i = 0; i < e->ncommand; i++)
-			free(argv[i]);
-	free(argv);
-	if (logfd != -1)
-		close(logfd);
-	if (lockfd != -1)
-		close(lockfd);
-	free(log);
-	free(pfile);
-	free(ofile);
-	free(dir);
+	sigprocmask(SIG_SETMASK, &a.old, NULL);
+	attempt_release(&a);
 	return rc;
 }
 
 int
 member_from_env(long *m, char **cause)
 {
-	/* CALIB_ARRAY_INDEX: a one-member PBS Pro job, not an array. */
-	static const char *const vars[] = { "SLURM_ARRAY_TASK_ID",
-	    "PBS_ARRAY_INDEX", "PBS_ARRAYID", "CALIB_ARRAY_INDEX", NULL };
 	const char	*v, *off;
 	char		*end;
 	long		 idx, o = 0;
-	size_t		 i;
 
-	for (i = 0; vars[i] && (v = getenv(vars[i])) == NULL; i++)
-		;
-	if (vars[i] == NULL)
-		return failf(cause, "no -m, and not an array job task (none of "
-		    "SLURM_ARRAY_TASK_ID, PBS_ARRAY_INDEX, PBS_ARRAYID, "
-		    "CALIB_ARRAY_INDEX is set)");
+	if ((v = getenv("CALIB_MEMBER_INDEX")) == NULL || *v == '\0')
+		return failf(cause, "no -m, and CALIB_MEMBER_INDEX is not set "
+		    "(the job script sets it from the scheduler's array index; "
+		    "see calib-templates(7))");
 	errno = 0;
 	idx = strtol(v, &end, 10);
-	if (*v == '\0' || *end || errno || idx < 0)
-		return failf(cause, "%s='%s' is not an array index", vars[i], v);
+	if (*end || errno || idx < 0)
+		return failf(cause, "CALIB_MEMBER_INDEX='%s' is not an array "
+		    "index", v);
 	if ((off = getenv("CALIB_ARRAY_OFFSET")) != NULL) {
+		errno = 0;
 		o = strtol(off, &end, 10);
-		if (*off == '\0' || *end || o < 0)
+		if (*off == '\0' || *end || errno || o < 0)
 			return failf(cause, "CALIB_ARRAY_OFFSET='%s' is not a "
 			    "number", off);
 	}
+	if (idx > LONG_MAX - o)
+		return failf(cause, "CALIB_MEMBER_INDEX='%s' plus "
+		    "CALIB_ARRAY_OFFSET='%s' is out of range", v, off);
 	*m = idx + o;
 	return 0;
 }
@@ -346,22 +409,12 @@ member_from_env(long *m, char **cause)
 void
 batch_job_id(char *buf, size_t len)
 {
-	static const char *const vars[] = { "SLURM_ARRAY_JOB_ID",
-	    "SLURM_JOB_ID", "PBS_ARRAY_ID", "PBS_JOBID", NULL };
-	const char	*v = NULL;
+	const char	*v = getenv("CALIB_JOB_ID");
 	size_t		 i;
 
-	const char	*br;
-
-	for (i = 0; vars[i] && (v = getenv(vars[i])) == NULL; i++)
-		;
-	/*
-	 * Torque gives a task only its own id, "1234[7].server"; the array
-	 * is "1234[].server", as qsub printed it.
-	 */
-	if (v && (br = strchr(v, '[')) != NULL && isdigit((unsigned char)br[1]))
-		snprintf(buf, len, "%.*s[%s", (int)(br - v), v,
-		    br + 1 + strspn(br + 1, "0123456789"));
-	else
-		snprintf(buf, len, "%s", v ? v : "");
+	snprintf(buf, len, "%s", v ? v : "");
+	/* The id goes into a status file line: keep it one printable line. */
+	for (i = 0; buf[i]; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
 }

@@ -16,13 +16,16 @@ int	 forward_run(const struct experiment *, long it, long m,
 	    struct member_status *st, char **cause);
 
 /*
- * The member that an array task of a batch job stands for: the first of
- * SLURM_ARRAY_TASK_ID, PBS_ARRAY_INDEX and PBS_ARRAYID that is set, plus
- * CALIB_ARRAY_OFFSET.  Returns 0, or -1 with *cause set.
+ * The member that an array task of a batch job stands for:
+ * CALIB_MEMBER_INDEX, which the job script sets from its scheduler's array
+ * index, plus CALIB_ARRAY_OFFSET.  Returns 0, or -1 with *cause set.
  */
 int	 member_from_env(long *m, char **cause);
 
-/* The id of the batch job (of its array) this process runs in, or "". */
+/*
+ * The id of the job (of its array) this process runs in, from CALIB_JOB_ID
+ * (set by the job script or the local backend), or "".
+ */
 void	 batch_job_id(char *buf, size_t len);
 
 #endif

@@ -649,10 +649,11 @@ status_write(const char *dir, const struct member_status *s, char **cause)
 
 	fmt_time(t0, s->start);
 	fmt_time(t1, s->end);
-	buf = xasprintf("result=%s\nreason=%s\nexit_status=%d\nsignal=%d\n"
-	    "attempt=%d\nhost=%s\nstart=%s\nend=%s\nstart_epoch=%.3f\n"
-	    "end_epoch=%.3f\nelapsed=%.3f\njob=%s\n", s->success ? "success" :
-	    "failed", s->reason, s->exit_status, s->signal, s->attempt, s->host,
+	buf = xasprintf("result=%s\noutcome=%s\nreason=%s\nexit_status=%d\n"
+	    "signal=%d\nattempt=%d\nhost=%s\nstart=%s\nend=%s\n"
+	    "start_epoch=%.3f\nend_epoch=%.3f\nelapsed=%.3f\njob=%s\n",
+	    s->success ? "success" : "failed", outcome_name(s->outcome),
+	    s->reason, s->exit_status, s->signal, s->attempt, s->host,
 	    t0, t1, s->start, s->end, s->end - s->start, s->job);
 	rc = write_file_atomic(path, buf, strlen(buf), cause);
 	free(buf);
@@ -660,10 +661,49 @@ status_write(const char *dir, const struct member_status *s, char **cause)
 	return rc;
 }
 
+static const char *const outcomes[] = { "none", "running", "ok", "failed",
+    "timeout", "interrupted", "invalid", NULL };
+
+const char *
+outcome_name(enum outcome o)
+{
+	return outcomes[o];
+}
+
+int
+outcome_parse(const char *s)
+{
+	int	 i;
+
+	for (i = 0; outcomes[i]; i++)
+		if (!strcmp(outcomes[i], s))
+			return i;
+	return -1;
+}
+
+/*
+ * Status files written before the outcome key existed say how the attempt
+ * ended only in result, signal and the reason's first word.
+ */
+static enum outcome
+legacy_outcome(const struct member_status *s)
+{
+	if (s->success)
+		return OUTCOME_OK;
+	if (!strncmp(s->reason, "running", 7))
+		return OUTCOME_RUNNING;
+	if (!strncmp(s->reason, "interrupted", 11))
+		return OUTCOME_INTERRUPTED;
+	if (!strncmp(s->reason, "timeout", 7))
+		return OUTCOME_TIMEOUT;
+	return OUTCOME_FAILED;
+}
+
 int
 status_read(const char *dir, struct member_status *s, char **cause)
 {
 	char	*path = path_join(dir, "status"), *buf, *line, *save, *eq;
+	int	 o = -1;
 
 	memset(s, 0, sizeof *s);
 	if (!is_file(path)) {
@@ -681,6 +721,8 @@ status_read(const char *dir, struct member_status *s, char **cause)
 		*eq++ = '\0';
 		if (!strcmp(line, "result"))
 			s->success = !strcmp(eq, "success");
+		else if (!strcmp(line, "outcome"))
+			o = outcome_parse(eq);
 		else if (!strcmp(line, "reason"))
 			snprintf(s->reason, sizeof s->reason, "%s", eq);
 		else if (!strcmp(line, "exit_status"))
@@ -700,6 +742,12 @@ status_read(const char *dir, struct member_status *s, char **cause)
 	}
 	free(buf);
 	free(path);
+	s->outcome = o > OUTCOME_NONE ? (enum outcome)o : legacy_outcome(s);
+	/* result= is what the update trusts: the two must agree. */
+	if (s->success != (s->outcome == OUTCOME_OK)) {
+		s->success = 0;
+		s->outcome = OUTCOME_INVALID;
+	}
 	return 1;
 }
 

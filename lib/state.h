@@ -55,7 +55,26 @@ struct observations {
 };
 
 /* How `calib exec` records one attempt of a member. */
+/*
+ * How an attempt ended, as calib exec records it (the status file's
+ * outcome key): for programs, where reason is for people.
+ */
+enum outcome {
+	OUTCOME_NONE,		/* no status file */
+	OUTCOME_RUNNING,	/* calib exec is running the model */
+	OUTCOME_OK,		/* the model succeeded, its output is valid */
+	OUTCOME_FAILED,		/* the model exited non-zero or was killed */
+	OUTCOME_TIMEOUT,	/* the experiment's timeout stopped it */
+	OUTCOME_INTERRUPTED,	/* calib exec was told to stop (a signal) */
+	OUTCOME_INVALID,	/* exited 0, but its output is unusable */
+};
+
+/* The outcome's name in status files, and back (-1 when unknown). */
+const char	*outcome_name(enum outcome);
+int		 outcome_parse(const char *);
+
 struct member_status {
+	enum outcome	 outcome;
 	int		 success;
 	int		 exit_status;	/* -1 when killed by a signal */
 	int		 signal;	/* 0 when it exited */

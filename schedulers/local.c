@@ -1,11 +1,24 @@
 /*
- * The local backend: members run as `calib exec` child processes of
- * `calib run`, at most max_running at once.  Each child gets SIGTERM if
- * calib run dies, so it stops its model and records that it was interrupted.
+ * The local backend: jobs are processes on this machine, children of the
+ * calib run that submitted them.  An array job's tasks run as `calib exec`
+ * (told their index through CALIB_MEMBER_INDEX, like a batch job's), each
+ * in its own process group, at most max_running at once; an update job
+ * runs `calib update` once the jobs it depends on have ended.  Submitting
+ * records the job; querying reaps children and starts what may start;
+ * cancelling signals process groups.  A job's id is its journal name with
+ * the driver's pid ("calib.1a2b3c4d.3@4242").
+ *
+ * Every child gets SIGTERM when its driver dies (PR_SET_PDEATHSIG), so it
+ * stops its model and records that it was interrupted.  Another process
+ * (calib status, calib cancel) cannot see the children: it sees a job as
+ * running while its driver, named in the run lock's owner file, is alive,
+ * and cancels it by stopping that driver.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,24 +26,49 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
+#include "lib/fsio.h"
+#include "lib/ranges.h"
+#include "lib/runlock.h"
 #include "lib/util.h"
 #include "schedulers/scheduler.h"
 
-struct local_task {
-	long		 member;
+/* How long calib cancel waits for a local driver to stop, seconds. */
+#define STOP_PATIENCE	60.0
+
+struct ltask {
+	long		 index;		/* array index; -1 for a single job */
 	pid_t		 pid;
-	enum job_state	 state;
+	enum job_phase	 phase;
+	int		 cancelled;
+	char		 state[64];
+};
+
+struct ljob {
+	char		*id;
+	char		**argv;
+	char		*log;		/* log path pattern */
+	long		 offset;
+	long		 max_running;
+	char		*after;		/* "id:id" it waits for */
+	int		 after_ok;
+	struct ltask	*t;
+	size_t		 n;
 };
 
 struct local {
-	struct sched		 base;		/* first: the common handle */
-	struct local_task	*tasks;
-	size_t			 n;
-	long			 iteration;
-	int			 max_running;
-	char			*calib;
-	sigset_t		 oldmask;
+	struct sched	 base;		/* first: the common handle */
+	struct ljob	*jobs;
+	size_t		 njobs;
+	sigset_t	 oldmask;
 };
+
+static int
+local_available(char **cause)
+{
+	(void)cause;
+	return 0;
+}
 
 static struct sched *
 local_open(const struct experiment *e, char **cause)
@@ -38,6 +76,7 @@ local_open(const struct experiment *e, char **cause)
 	struct local	*l = xcalloc(1, sizeof *l);
 	sigset_t	 set;
 
+	(void)cause;
 	l->base.ops = &sched_local;
 	l->base.exp = e;
 	/* SIGCHLD is waited for with sigtimedwait, so keep it pending. */
@@ -51,109 +90,384 @@ static void
 local_close(struct sched *s)
 {
 	struct local	*l = (struct local *)s;
+	size_t		 i, k;
 
+	for (i = 0; i < l->njobs; i++) {
+		for (k = 0; l->jobs[i].argv[k]; k++)
+			free(l->jobs[i].argv[k]);
+		free(l->jobs[i].argv);
+		free(l->jobs[i].id);
+		free(l->jobs[i].log);
+		free(l->jobs[i].after);
+		free(l->jobs[i].t);
+	}
+	free(l->jobs);
 	sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
-	free(l->tasks);
-	free(l->calib);
 	free(l);
 }
 
-static int
-spawn(struct local *l, struct local_task *t, char **cause)
+static char *
+local_log_name(int kind, int width, const char *id)
 {
-	char	 it[32], mem[32];
-	pid_t	 pid, parent = getpid();
-	char	*argv[] = { l->calib, "exec", "-i", it, "-m", mem,
-	    (char *)l->base.exp->output_dir, NULL };
+	(void)id;
+	switch (kind) {
+	case LOG_MEMBER:
+		/* %3a: the index zero-padded, as in member_001 */
+		return xasprintf("member_%%%da/exec.log", width);
+	case LOG_ARRAY:
+		return xstrdup("exec-%a.log");
+	default:
+		return xstrdup("update.log");
+	}
+}
 
-	snprintf(it, sizeof it, "%ld", l->iteration);
-	snprintf(mem, sizeof mem, "%ld", t->member);
+static long
+local_max_index(struct sched *s, char **cause)
+{
+	(void)s;
+	(void)cause;
+	return LONG_MAX;
+}
+
+/* The log path of task t: %Na and %a become the index, N digits wide. */
+static char *
+task_log(const struct ljob *j, const struct ltask *t)
+{
+	struct buf	 b = BUF_INIT;
+	const char	*p = j->log;
+	char		*end;
+	long		 w;
+
+	while (*p) {
+		if (*p == '%') {
+			w = strtol(p + 1, &end, 10);
+			if (*end == 'a' && w >= 0 && w < 20) {
+				buf_addf(&b, "%0*ld", (int)w, t->index);
+				p = end + 1;
+				continue;
+			}
+		}
+		buf_addc(&b, *p++);
+	}
+	return buf_detach(&b);
+}
+
+static void
+child(struct local *l, struct ljob *j, struct ltask *t, pid_t parent)
+{
+	char	*log = task_log(j, t), num[32];
+	int	 fd;
+
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);
+	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != STDIN_FILENO) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd != -1) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	setenv("CALIB_JOB_ID", j->id, 1);
+	if (t->index >= 0) {
+		snprintf(num, sizeof num, "%ld", t->index);
+		setenv("CALIB_MEMBER_INDEX", num, 1);
+		snprintf(num, sizeof num, "%ld", j->offset);
+		setenv("CALIB_ARRAY_OFFSET", num, 1);
+	}
+	sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+	execv(j->argv[0], j->argv);
+	fprintf(stderr, "calib: cannot run '%s': %s\n", j->argv[0],
+	    strerror(errno));
+	_exit(127);
+}
+
+static int
+spawn(struct local *l, struct ljob *j, struct ltask *t, char **cause)
+{
+	pid_t	 pid, parent = getpid();
+
 	fflush(NULL);
 	if ((pid = fork()) == -1)
 		return failf(cause, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(1);
-		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
-		execv(argv[0], argv);
-		fprintf(stderr, "calib: cannot run '%s': %s\n", argv[0],
-		    strerror(errno));
-		_exit(1);
-	}
+	if (pid == 0)
+		child(l, j, t, parent);
+	setpgid(pid, pid);
 	t->pid = pid;
-	t->state = JOB_RUNNING;
+	t->phase = PHASE_RUNNING;
+	snprintf(t->state, sizeof t->state, "RUNNING pid %ld", (long)pid);
 	return 0;
 }
 
-static int
-local_submit(struct sched *s, const struct sched_array *a, char **id,
-    char **cause)
+static struct ljob *
+job_by_id(struct local *l, const char *id, size_t len)
 {
-	struct local	*l = (struct local *)s;
-	size_t		 i;
+	size_t	 i;
 
-	if (l->tasks != NULL)
-		return failf(cause, "the local backend runs one array at a time");
-	l->tasks = xcalloc(a->n, sizeof *l->tasks);
-	l->n = a->n;
-	l->iteration = a->iteration;
-	l->max_running = a->max_running > 0 ? a->max_running : 1;
-	l->calib = xstrdup(a->calib);
-	for (i = 0; i < a->n; i++) {
-		l->tasks[i].member = a->members[i];
-		l->tasks[i].state = JOB_QUEUED;
+	for (i = 0; i < l->njobs; i++)
+		if (strlen(l->jobs[i].id) == len &&
+		    !strncmp(l->jobs[i].id, id, len))
+			return &l->jobs[i];
+	return NULL;
+}
+
+static size_t
+count(const struct ljob *j, enum job_phase ph)
+{
+	size_t	 k, n = 0;
+
+	for (k = 0; k < j->n; k++)
+		n += j->t[k].phase == ph;
+	return n;
+}
+
+/*
+ * May job j start?  1 yes, 0 not yet, -1 never (an afterok dependency
+ * failed).  A job this process does not know has ended long ago.
+ */
+static int
+ready(struct local *l, const struct ljob *j)
+{
+	const char	*p = j->after, *q;
+	struct ljob	*d;
+	int		 r = 1;
+
+	while (p && *p) {
+		q = p + strcspn(p, ":");
+		if ((d = job_by_id(l, p, q - p)) != NULL) {
+			if (count(d, PHASE_QUEUED) + count(d, PHASE_RUNNING))
+				r = r < 0 ? r : 0;
+			else if (j->after_ok && count(d, PHASE_COMPLETED) < d->n)
+				r = -1;
+		}
+		p = *q ? q + 1 : q;
 	}
-	*id = xasprintf("local-%ld", (long)getpid());
-	return 0;
+	return r;
 }
 
-static int
-local_poll(struct sched *s, const char *id, struct task_state *out, size_t n,
-    char **cause)
+static void
+reaped(struct local *l, pid_t pid, int ws)
 {
-	struct local	*l = (struct local *)s;
-	size_t		 i;
-	int		 running = 0, ws;
+	struct ltask	*t;
+	size_t		 i, k;
+
+	for (i = 0; i < l->njobs; i++)
+		for (k = 0; k < l->jobs[i].n; k++) {
+			t = &l->jobs[i].t[k];
+			if (t->pid != pid || t->phase != PHASE_RUNNING)
+				continue;
+			if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+				t->phase = PHASE_COMPLETED;
+				snprintf(t->state, sizeof t->state, "COMPLETED");
+			} else if (WIFEXITED(ws)) {
+				t->phase = PHASE_FAILED;
+				snprintf(t->state, sizeof t->state, "FAILED "
+				    "exit %d", WEXITSTATUS(ws));
+			} else {
+				t->phase = t->cancelled ? PHASE_CANCELLED :
+				    PHASE_SYSTEM;
+				snprintf(t->state, sizeof t->state, "%s by "
+				    "signal %d", t->cancelled ? "CANCELLED" :
+				    "KILLED", WTERMSIG(ws));
+			}
+			return;
+		}
+}
+
+/* Reap what ended, then start what may start, in submission order. */
+static int
+advance(struct local *l, char **cause)
+{
+	struct ljob	*j;
+	size_t		 i, k, running = 0, limit = 0, mine;
 	pid_t		 pid;
+	int		 ws, r;
 
 	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-		for (i = 0; i < l->n; i++)
-			if (l->tasks[i].pid == pid && l->tasks[i].state ==
-			    JOB_RUNNING) {
-				l->tasks[i].state = WIFEXITED(ws) &&
-				    WEXITSTATUS(ws) == 0 ? JOB_DONE : JOB_FAILED;
-				break;
+		reaped(l, pid, ws);
+	for (i = 0; i < l->njobs; i++) {
+		running += count(&l->jobs[i], PHASE_RUNNING);
+		if ((size_t)l->jobs[i].max_running > limit)
+			limit = l->jobs[i].max_running;
+	}
+	for (i = 0; i < l->njobs; i++) {
+		j = &l->jobs[i];
+		if (count(j, PHASE_QUEUED) == 0 || (r = ready(l, j)) == 0)
+			continue;
+		mine = count(j, PHASE_RUNNING);
+		for (k = 0; k < j->n; k++) {
+			if (j->t[k].phase != PHASE_QUEUED)
+				continue;
+			if (r < 0) {
+				j->t[k].phase = PHASE_CANCELLED;
+				snprintf(j->t[k].state, sizeof j->t[k].state,
+				    "CANCELLED DependencyNeverSatisfied");
+				continue;
 			}
-	for (i = 0; i < l->n; i++)
-		running += l->tasks[i].state == JOB_RUNNING;
-	for (i = 0; i < l->n && running < l->max_running; i++)
-		if (l->tasks[i].state == JOB_QUEUED) {
-			if (spawn(l, &l->tasks[i], cause) != 0)
+			/* An update (one task) never waits for a slot. */
+			if (j->n > 1 && (running >= limit ||
+			    mine >= (size_t)j->max_running))
+				break;
+			if (spawn(l, j, &j->t[k], cause) != 0)
 				return -1;
 			running++;
+			mine++;
 		}
-	for (i = 0; i < n && i < l->n; i++) {
-		out[i].member = l->tasks[i].member;
-		out[i].state = l->tasks[i].state;
-	}
-	if (running == 0) {
-		/* Everything ended: the next array may be submitted. */
-		free(l->tasks);
-		l->tasks = NULL;
-		l->n = 0;
-		free(l->calib);
-		l->calib = NULL;
 	}
 	return 0;
 }
 
+static int
+local_submit(struct sched *s, const struct job_request *q, char **id,
+    char **cause)
+{
+	struct local	*l = (struct local *)s;
+	struct ljob	*j;
+	long		*idx = NULL;
+	size_t		 n = 1, k;
+	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (q->command == NULL)
+		return failf(cause, "the local backend needs the job's command");
+	if (q->array && ranges_parse(q->array, &idx, &n) != 0)
+		return failf(cause, "bad array '%s'", q->array);
+	l->jobs = xreallocarray(l->jobs, l->njobs + 1, sizeof *l->jobs);
+	j = &l->jobs[l->njobs++];
+	memset(j, 0, sizeof *j);
+	j->id = xasprintf("%s@%ld", q->name, (long)getpid());
+	for (k = 0; q->command[k]; k++)
+		;
+	j->argv = xcalloc(k + 1, sizeof *j->argv);
+	for (k = 0; q->command[k]; k++)
+		j->argv[k] = xstrdup(q->command[k]);
+	j->log = xstrdup(q->log ? q->log : "/dev/null");
+	j->offset = q->offset;
+	j->max_running = q->max_running > 0 ? q->max_running :
+	    (ncpu > 0 ? ncpu : 1);
+	j->after = q->after_any ? xstrdup(q->after_any) :
+	    q->after_ok ? xstrdup(q->after_ok) : NULL;
+	j->after_ok = q->after_any == NULL && q->after_ok != NULL;
+	j->n = n;
+	j->t = xcalloc(n, sizeof *j->t);
+	for (k = 0; k < n; k++) {
+		j->t[k].index = idx ? idx[k] : -1;
+		j->t[k].phase = PHASE_QUEUED;
+		snprintf(j->t[k].state, sizeof j->t[k].state, "PENDING");
+	}
+	free(idx);
+	*id = xstrdup(j->id);
+	return advance(l, cause);
+}
+
+/*
+ * A job of another process: running while the driver that submitted it
+ * (the id's pid) is the live owner of the experiment's run lock.
+ */
+static int
+foreign_driver(struct local *l, const char *id, long *pid)
+{
+	struct run_owner	 o;
+	const char		*at = strrchr(id, '@');
+
+	if (at == NULL || !run_owner_read(l->base.exp, &o))
+		return 0;
+	*pid = strtol(at + 1, NULL, 10);
+	return *pid == o.pid && *pid != (long)getpid();
+}
+
+static int
+local_query(struct sched *s, char *const *ids, size_t n, struct job_info **v,
+    size_t *nv, char **cause)
+{
+	struct local	*l = (struct local *)s;
+	struct ljob	*j;
+	char		 what[64];
+	size_t		 i, k;
+	long		 pid;
+
+	*v = NULL;
+	*nv = 0;
+	if (advance(l, cause) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((j = job_by_id(l, ids[i], strlen(ids[i]))) != NULL) {
+			for (k = 0; k < j->n; k++)
+				sched_add_info(v, nv, j->id, j->t[k].index,
+				    j->t[k].phase, j->t[k].state);
+		} else if (foreign_driver(l, ids[i], &pid)) {
+			snprintf(what, sizeof what, "RUNNING under calib run "
+			    "(pid %ld)", pid);
+			sched_add_info(v, nv, ids[i], -1, PHASE_RUNNING, what);
+		}
+	}
+	return 0;
+}
+
+/* Stop the driver of a foreign job and wait until it is gone. */
+static int
+stop_driver(struct local *l, long pid, char **cause)
+{
+	struct run_owner	 o;
+	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
+	double			 deadline = now() + STOP_PATIENCE;
+
+	if (kill((pid_t)pid, SIGTERM) == -1 && errno != ESRCH)
+		return failf(cause, "cannot stop calib run (pid %ld): %s", pid,
+		    strerror(errno));
+	while (run_owner_read(l->base.exp, &o) && o.pid == pid) {
+		if (now() > deadline)
+			return failf(cause, "calib run (pid %ld) has not "
+			    "stopped after %.0f s", pid, STOP_PATIENCE);
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static int
+local_cancel_jobs(struct sched *s, char *const *ids, size_t n, char **cause)
+{
+	struct local	*l = (struct local *)s;
+	struct ljob	*j;
+	size_t		 i, k;
+	long		 pid, stopped = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((j = job_by_id(l, ids[i], strlen(ids[i]))) == NULL) {
+			if (foreign_driver(l, ids[i], &pid) && pid != stopped) {
+				if (stop_driver(l, pid, cause) != 0)
+					return -1;
+				stopped = pid;
+			}
+			continue;
+		}
+		for (k = 0; k < j->n; k++)
+			if (j->t[k].phase == PHASE_RUNNING) {
+				j->t[k].cancelled = 1;
+				kill(-j->t[k].pid, SIGTERM);
+			} else if (j->t[k].phase == PHASE_QUEUED) {
+				j->t[k].phase = PHASE_CANCELLED;
+				snprintf(j->t[k].state, sizeof j->t[k].state,
+				    "CANCELLED");
+			}
+	}
+	return 0;
+}
+
+/* Sleep until a child ends (SIGCHLD, held pending) or the time is up. */
 static void
 local_wait(struct sched *s, double seconds)
 {
 	struct timespec	 ts;
 	sigset_t	 set;
 
+	(void)s;
+	if (seconds <= 0)
+		return;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	ts.tv_sec = (time_t)seconds;
@@ -161,28 +475,17 @@ local_wait(struct sched *s, double seconds)
 	sigtimedwait(&set, NULL, &ts);
 }
 
-static int
-local_cancel(struct sched *s, const char *id, char **cause)
-{
-	struct local	*l = (struct local *)s;
-	size_t		 i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->tasks[i].state == JOB_RUNNING)
-			kill(l->tasks[i].pid, SIGTERM);
-		else if (l->tasks[i].state == JOB_QUEUED)
-			l->tasks[i].state = JOB_FAILED;
-	return 0;
-}
-
 const struct scheduler sched_local = {
 	.name = "local",
 	.summary = "run members as processes on this machine",
-	.available = NULL,
+	.features = SCHED_SAME_HOST,
+	.available = local_available,
 	.open = local_open,
 	.close = local_close,
-	.submit_array = local_submit,
-	.poll = local_poll,
+	.log_name = local_log_name,
+	.max_index = local_max_index,
+	.submit = local_submit,
+	.query = local_query,
+	.cancel_jobs = local_cancel_jobs,
 	.wait = local_wait,
-	.cancel = local_cancel,
 };

@@ -133,9 +133,10 @@ pbs_max_index(struct sched *sp, char **cause)
  * array's offset.  Torque names array tasks' logs itself from the path.
  */
 static char *
-pbs_log_name(int kind, int width)
+pbs_log_name(int kind, int width, const char *id)
 {
 	(void)width;
+	(void)id;
 	switch (kind) {
 	case LOG_MEMBER:
 		return xstrdup("member-^array_index^.log");
@@ -147,9 +148,10 @@ pbs_log_name(int kind, int width)
 }
 
 static char *
-torque_log_name(int kind, int width)
+torque_log_name(int kind, int width, const char *id)
 {
 	(void)width;
+	(void)id;
 	switch (kind) {
 	case LOG_MEMBER:
 		return xstrdup("members.log");
@@ -793,6 +795,8 @@ const struct scheduler sched_pbs = {
 	.name = "pbs",
 	.summary = "PBS Pro and OpenPBS: one array job (qsub -J) per "
 	    "iteration, qsub/qstat/qdel",
+	.features = SCHED_SCRIPTS | SCHED_CHAINS | SCHED_FIND |
+	    SCHED_RANGES_ONLY,
 	.available = pbs_available,
 	.open = pbs_open,
 	.close = pbs_close,
@@ -801,17 +805,18 @@ const struct scheduler sched_pbs = {
 	.log_name = pbs_log_name,
 	.max_index = pbs_max_index,
 	.directives = pbs_directives,
-	.ranges_only = 1,
 	.submit = flavour_submit,
 	.query = pbs_query,
 	.find = pbs_find,
 	.cancel_jobs = pbs_cancel_jobs,
+	.wait = sched_sleep,
 };
 
 const struct scheduler sched_torque = {
 	.name = "torque",
 	.summary = "Torque: one array job (qsub -t) per iteration, "
 	    "qsub/qstat/qdel",
+	.features = SCHED_SCRIPTS | SCHED_CHAINS | SCHED_FIND,
 	.available = pbs_available,
 	.open = torque_open,
 	.close = pbs_close,
@@ -824,4 +829,5 @@ const struct scheduler sched_torque = {
 	.query = pbs_query,
 	.find = pbs_find,
 	.cancel_jobs = pbs_cancel_jobs,
+	.wait = sched_sleep,
 };

@@ -1,7 +1,11 @@
 /*
- * Backends that run an iteration's members: one interface, one file per
- * backend, a registry.  Optional operations may be NULL; callers use the
- * sched_* wrappers, which answer "not supported" instead.
+ * Backends that run an iteration's members: one interface for every
+ * backend (local processes, Slurm, PBS), one file per backend, a registry.
+ * One driver (lib/driver.c) runs every backend the same way: it submits
+ * jobs, records them in the journal, queries them, cancels them.  What a
+ * backend can do beyond that is advertised in `features`; the driver asks
+ * the features, never whether an operation is NULL, and the optional
+ * operations are reached through the sched_* wrappers.
  */
 #ifndef CALIB_SCHEDULER_H
 #define CALIB_SCHEDULER_H
@@ -10,32 +14,31 @@
 
 #include "lib/config.h"
 
-enum job_state {
-	JOB_QUEUED,
-	JOB_RUNNING,
-	JOB_DONE,	/* calib exec exited 0: the member succeeded */
-	JOB_FAILED,	/* calib exec exited non-zero, or the job died */
-};
-
-/* One iteration's members, submitted together (an array job). */
-struct sched_array {
-	long		 iteration;
-	const long	*members;	/* 1-based member numbers */
-	size_t		 n;
-	int		 max_running;	/* at most this many at once; 0: no limit */
-	const char	*calib;		/* absolute path of the calib binary */
-};
-
-struct task_state {
-	long		 member;
-	enum job_state	 state;
-};
-
 enum { LOG_MEMBER, LOG_ARRAY, LOG_UPDATE };
 
-/* One submission to a batch system (sbatch, qsub). */
+/* What a backend can do beyond submit, query and cancel. */
+enum {
+	/* Jobs run scripts rendered from templates/<template_dir>/. */
+	SCHED_SCRIPTS		= 1 << 0,
+	/* Jobs outlive calib, with their dependencies: --detach submits the
+	   whole chain; otherwise it runs the driver in the background. */
+	SCHED_CHAINS		= 1 << 1,
+	/* find: live jobs by name, for intents whose id was never recorded. */
+	SCHED_FIND		= 1 << 2,
+	/* history: finished jobs from accounting. */
+	SCHED_HISTORY		= 1 << 3,
+	/* Arrays must be one range "a-b" (PBS Pro's -J), not a list. */
+	SCHED_RANGES_ONLY	= 1 << 4,
+	/* Jobs run on this machine: what they wrote is there when they end,
+	   with no shared filesystem's lag. */
+	SCHED_SAME_HOST		= 1 << 5,
+};
+
+/* One submission: an array of members, or an update job. */
 struct job_request {
-	const char	*script;	/* the rendered job script */
+	const char	*script;	/* the rendered job script (SCHED_SCRIPTS) */
+	char *const	*command;	/* what the job runs, for backends
+					   without scripts */
 	const char	*name;		/* job name, unique in the journal */
 	const char	*array;		/* indices "1-20,25"; NULL: a single job */
 	long		 max_running;	/* array tasks at once; 0: no limit */
@@ -71,34 +74,22 @@ struct sched {
 struct scheduler {
 	const char	*name;
 	const char	*summary;
+	unsigned int	 features;	/* SCHED_* */
 	/* 0 when usable here; else -1 with what to install or load. */
 	int		(*available)(char **cause);
 	struct sched	*(*open)(const struct experiment *, char **cause);
 	void		(*close)(struct sched *);
-	/* Submit an array; *id names it for poll and cancel. */
-	int		(*submit_array)(struct sched *, const struct sched_array *,
-			    char **id, char **cause);
-	/* Fill the state of each of the array's n tasks. */
-	int		(*poll)(struct sched *, const char *id,
-			    struct task_state *, size_t n, char **cause);
-	/* Block until something may have changed, or at most `seconds`. */
-	void		(*wait)(struct sched *, double seconds);
-	int		(*cancel)(struct sched *, const char *id, char **cause);
 
-	/*
-	 * Batch systems.  A backend with submit is driven by lib/batch.c:
-	 * job scripts rendered from templates/<template_dir>/, a journal,
-	 * polling.  In a job, calib exec finds the array index itself (see
-	 * member_from_env).
-	 */
-	const char	*template_dir;
+	const char	*template_dir;		/* SCHED_SCRIPTS */
 	const char	*script_suffix;		/* ".sbatch" */
 	/*
-	 * Log file names relative to the iteration folder: of a member job
-	 * (in its member folder, whose number has `width` digits), of an
-	 * array whose indices are not member numbers, of an update job.
+	 * The log file of a job, relative to the iteration folder: of a member
+	 * job (in its member folder, whose number has `width` digits), of an
+	 * array whose indices are not member numbers, of an update job.  With
+	 * id NULL, the pattern the scheduler fills in itself (Slurm's %j);
+	 * with the job's id, the name of that job's log.
 	 */
-	char		*(*log_name)(int kind, int width);
+	char		*(*log_name)(int kind, int width, const char *id);
 	/* The largest array index the scheduler accepts. */
 	long		(*max_index)(struct sched *, char **cause);
 	/*
@@ -107,8 +98,6 @@ struct scheduler {
 	 */
 	int		(*directives)(const struct resources *r, const char *log,
 			    char **out, char **cause);
-	/* Arrays must be one range "a-b" (PBS Pro's -J), not a list. */
-	int		 ranges_only;
 	int		(*submit)(struct sched *, const struct job_request *,
 			    char **id, char **cause);
 	/*
@@ -117,17 +106,19 @@ struct scheduler {
 	 */
 	int		(*query)(struct sched *, char *const *ids, size_t n,
 			    struct job_info **, size_t *ninfo, char **cause);
-	/* Live jobs by name, for intents whose id was never recorded. */
+	int		(*cancel_jobs)(struct sched *, char *const *ids, size_t n,
+			    char **cause);
+	/* Block until something may have changed, or at most `seconds`. */
+	void		(*wait)(struct sched *, double seconds);
+	/* SCHED_FIND: live jobs by name; (*ids)[i] NULL when not found. */
 	int		(*find)(struct sched *, char *const *names, size_t n,
 			    char ***ids, char **cause);
 	/*
-	 * Finished jobs from accounting (sacct); 1 when the cluster keeps no
-	 * accounting.
+	 * SCHED_HISTORY: finished jobs from accounting (sacct); 1 when the
+	 * cluster keeps no accounting.
 	 */
 	int		(*history)(struct sched *, char *const *ids, size_t n,
 			    struct job_info **, size_t *ninfo, char **cause);
-	int		(*cancel_jobs)(struct sched *, char *const *ids, size_t n,
-			    char **cause);
 };
 
 void	 job_info_free(struct job_info *, size_t);
@@ -138,7 +129,15 @@ const struct scheduler	*scheduler_find(const char *name);
 extern const struct scheduler *const schedulers[];
 
 int	 sched_available(const struct scheduler *, char **cause);
-int	 sched_cancel(struct sched *, const char *id, char **cause);
+int	 sched_has(const struct scheduler *, unsigned int feature);
+/* find, or every id NULL when the backend cannot find jobs by name. */
+int	 sched_find(struct sched *, char *const *names, size_t n, char ***ids,
+	    char **cause);
+/* history, or 1 (no accounting) when the backend keeps none. */
+int	 sched_history(struct sched *, char *const *ids, size_t n,
+	    struct job_info **, size_t *ninfo, char **cause);
+/* Sleep for seconds; for backends with nothing better to wait on. */
+void	 sched_sleep(struct sched *, double seconds);
 
 extern const struct scheduler sched_local;
 extern const struct scheduler sched_slurm;

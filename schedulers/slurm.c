@@ -100,7 +100,7 @@ slurm_max_index(struct sched *sp, char **cause)
 }
 
 static char *
-slurm_log_name(int kind, int width)
+slurm_log_name(int kind, int width, const char *id)
 {
 	switch (kind) {
 	case LOG_MEMBER:
@@ -109,7 +109,9 @@ slurm_log_name(int kind, int width)
 	case LOG_ARRAY:
 		return xstrdup("slurm-%A_%a.out");
 	default:
-		return xstrdup("update-%j.out");
+		/* sbatch puts the job id where the pattern says %j. */
+		return id ? xasprintf("update-%s.out", id) :
+		    xstrdup("update-%j.out");
 	}
 }
 
@@ -484,6 +486,7 @@ slurm_cancel_jobs(struct sched *s, char *const *ids, size_t n, char **cause)
 const struct scheduler sched_slurm = {
 	.name = "slurm",
 	.summary = "Slurm: one array job per iteration, sbatch/squeue/scancel",
+	.features = SCHED_SCRIPTS | SCHED_CHAINS | SCHED_FIND | SCHED_HISTORY,
 	.available = slurm_available,
 	.open = slurm_open,
 	.close = slurm_close,
@@ -497,4 +500,5 @@ const struct scheduler sched_slurm = {
 	.find = slurm_find,
 	.history = slurm_history,
 	.cancel_jobs = slurm_cancel_jobs,
+	.wait = sched_sleep,
 };

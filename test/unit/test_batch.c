@@ -5,7 +5,8 @@
  */
 #include "test/unit/testutil.h"
 
-#include "lib/batch.h"
+#include "lib/jobscript.h"
+#include "lib/ranges.h"
 #include "lib/fsio.h"
 #include "lib/journal.h"
 #include "lib/template.h"
@@ -29,7 +30,7 @@ render(struct experiment *e, enum jkind kind, long it)
 {
 	char	*text = NULL, *cause = NULL;
 
-	if (batch_script(e, &sched_slurm, "/opt/calib 1.0/bin/calib", kind, it,
+	if (job_script(e, &sched_slurm, "/opt/calib 1.0/bin/calib", kind, it,
 	    &text, &cause) != 0) {
 		print_error("%s\n", cause);
 		fail();
@@ -65,8 +66,10 @@ test_script_every_key(void **state)
 	want = xasprintf(
 	    "#!/bin/bash\n"
 	    "# calib member job: experiment res, iteration 3.\n"
-	    "# One array task per member; calib exec takes the member from the "
-	    "task index.\n"
+	    "# One array task per member: calib exec reads only CALIB_* "
+	    "variables, so\n"
+	    "# the script tells it the task index and the job id in calib's "
+	    "names.\n"
 	    "# Rendered by calib run from templates/slurm/member.sbatch; the "
 	    "variables\n"
 	    "# are described in calib-templates(7).\n"
@@ -85,6 +88,8 @@ test_script_every_key(void **state)
 	    "#SBATCH --output=%s/output/iteration_003/member_%%4a/"
 	    "slurm-%%A_%%a.out\n"
 	    "\n"
+	    "export CALIB_MEMBER_INDEX=\"$SLURM_ARRAY_TASK_ID\"\n"
+	    "export CALIB_JOB_ID=\"${SLURM_ARRAY_JOB_ID:-$SLURM_JOB_ID}\"\n"
 	    "module load 'gcc/12'\n"
 	    "module load 'openmpi'\n"
 	    "export OMP_NUM_THREADS='4'\n"
@@ -204,7 +209,7 @@ test_own_templates(void **state)
 	assert_non_null(strstr(text, "# calib update job"));
 	free(text);
 	put_text("tmpl/member.sbatch", "#!/bin/sh\n\n  {{nodes}}\n");
-	assert_int_equal(batch_script(&e, &sched_slurm, "/c", JOB_MEMBERS, 1,
+	assert_int_equal(job_script(&e, &sched_slurm, "/c", JOB_MEMBERS, 1,
 	    &text, &cause), -1);
 	assert_non_null(strstr(cause, "tmpl/member.sbatch:3:3: unknown "
 	    "template variable '{{nodes}}'"));

@@ -1,0 +1,107 @@
+/* Job scripts from templates (see jobscript.h and calib-templates(7)). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/fsio.h"
+#include "lib/jobscript.h"
+#include "lib/state.h"
+#include "lib/template.h"
+#include "lib/util.h"
+
+/* The setup lines of a job script: modules, variables, commands. */
+static char *
+setup_lines(const struct resources *r)
+{
+	struct buf	 b = BUF_INIT;
+	char		*q;
+	size_t		 i, k;
+
+	for (i = 0; i < r->modules.n; i++) {
+		q = shell_quote(r->modules.v[i]);
+		buf_addf(&b, "module load %s\n", q);
+		free(q);
+	}
+	for (i = 0; i < r->env_names.n; i++) {
+		q = shell_quote(r->env_values.v[i]);
+		buf_addf(&b, "export %s=%s\n", r->env_names.v[i], q);
+		free(q);
+	}
+	for (i = 0; i < r->nsetup; i++) {
+		for (k = 0; k < r->setup[i].n; k++) {
+			q = shell_quote(r->setup[i].v[k]);
+			buf_addsep(&b, k ? " " : "", q);
+			free(q);
+		}
+		buf_addc(&b, '\n');
+	}
+	buf_rtrim(&b, "\n");
+	return buf_detach(&b);
+}
+
+/* The directive lines of the job, its log in the iteration's folder. */
+static int
+directives(const struct experiment *e, const struct scheduler *sc,
+    const struct resources *r, enum jkind kind, long it, char **out,
+    char **cause)
+{
+	char	*dir = iteration_dir(e, it), *rel, *log;
+	int	 rc;
+
+	rel = sc->log_name(kind == JOB_UPDATE ? LOG_UPDATE : LOG_MEMBER,
+	    member_width(e), NULL);
+	log = path_join(dir, rel);
+	rc = sc->directives(r, log, out, cause);
+	free(log);
+	free(rel);
+	free(dir);
+	return rc;
+}
+
+int
+job_script(const struct experiment *e, const struct scheduler *sc,
+    const char *calib, enum jkind kind, long it, char **text, char **cause)
+{
+	const struct resources *r = kind == JOB_UPDATE ? &e->update_res :
+	    &e->res;
+	struct tvar	 v[7];
+	char		*tmpl, *origin, *file, *dirs, *setup, *qcalib, *qout;
+	char		*cmd, num[32];
+	int		 rc;
+
+	file = xasprintf("%s%s", kind == JOB_UPDATE ? "update" : "member",
+	    sc->script_suffix);
+	rc = template_load(e->backend.templates, sc->template_dir, file, &tmpl,
+	    &origin, cause);
+	free(file);
+	if (rc != 0)
+		return -1;
+	if (directives(e, sc, r, kind, it, &dirs, cause) != 0) {
+		free(tmpl);
+		free(origin);
+		return -1;
+	}
+	setup = setup_lines(r);
+	qcalib = shell_quote(calib);
+	qout = shell_quote(e->output_dir);
+	snprintf(num, sizeof num, "%ld", it);
+	cmd = xasprintf("%s %s -i %ld %s", qcalib, kind == JOB_UPDATE ?
+	    "update" : "exec", it, qout);
+	v[0] = (struct tvar){ "experiment", e->name };
+	v[1] = (struct tvar){ "iteration", num };
+	v[2] = (struct tvar){ "directives", dirs };
+	v[3] = (struct tvar){ "setup", setup };
+	v[4] = (struct tvar){ "command", cmd };
+	v[5] = (struct tvar){ "calib", qcalib };
+	v[6] = (struct tvar){ "output_dir", qout };
+	rc = template_render(tmpl, origin, v, 7, text, cause);
+	free(tmpl);
+	free(origin);
+	free(dirs);
+	free(setup);
+	free(qcalib);
+	free(qout);
+	free(cmd);
+	return rc;
+}
