@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cmd/cmd.h"
 #include "lib/driver.h"
 #include "lib/runlock.h"
@@ -55,7 +57,9 @@ open_iteration(const struct experiment *e, long it, struct iter_stat *s,
 			}
 			free(why);
 			why = NULL;
-		} else if (r == 1 && strncmp(st.reason, "running", 7) != 0)
+		} else if (r == 1 && st.outcome != OUTCOME_RUNNING &&
+		    st.outcome != OUTCOME_INTERRUPTED)
+			/* Interrupted members run again: they are pending. */
 			s->failed++;
 		else
 			s->pending++;
@@ -166,8 +170,44 @@ text_iteration(const struct experiment *e, const struct iter_stat *s)
 		}
 }
 
+/* s as a JSON string, escaped by jansson. */
+static void
+put_json_string(const char *s)
+{
+	json_t	*j = json_string(s);
+	char	*text = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+	fputs(text ? text : "null", stdout);
+	free(text);
+	json_decref(j);
+}
+
+/* The calib run that drives the experiment now, if one does. */
+static void
+show_driver(const struct experiment *e, int json)
+{
+	struct run_owner	 o;
+	char			 t[32];
+
+	if (!run_owner_read(e, &o)) {
+		if (json)
+			fputs(",\"driver\":null", stdout);
+		return;
+	}
+	fmt_time(t, o.since);
+	if (json) {
+		fputs(",\"driver\":{\"command\":", stdout);
+		put_json_string(o.command);
+		printf(",\"pid\":%ld,\"host\":", o.pid);
+		put_json_string(o.host);
+		printf(",\"since\":\"%s\"}", t);
+	} else
+		printf("driven by %s (pid %ld on %s since %s)\n", o.command,
+		    o.pid, o.host, t);
+}
+
 /*
- * The experiment's live batch jobs, from the journal and one query to the
+ * The experiment's live jobs, from the journal and one query to the
  * scheduler; a scheduler that cannot be asked is a warning, not an error.
  */
 static void
@@ -303,6 +343,7 @@ cmd_status(int argc, char **argv)
 		free(cause);
 		cause = NULL;
 	}
+	show_driver(&e, json);
 	show_jobs(&e, json);
 	if (json)
 		fputs("}\n", stdout);

@@ -556,26 +556,15 @@ out:
 	return rc;
 }
 
+/* forward_model.command: the program and its arguments, no shell. */
 static int
-parse_forward(struct yctx *y, yaml_node_t *root, struct experiment *e)
+fm_command(struct yctx *y, yaml_node_t *fm, struct experiment *e)
 {
-	static const char *const keys[] = { "command", "parameter_file", "output",
-	    "timeout", NULL };
-	static const char *const pkeys[] = { "name", "format", "template", NULL };
-	static const char *const okeys[] = { "file", "dataset", "format", NULL };
-	static const char *const pfmts[] = { "toml", "json", "yaml", "env",
-	    "template", NULL };
-	static const char *const ofmts[] = { "text", "hdf5", "npy", "f64", NULL };
-	yaml_node_t		*fm = get(y, root, "forward_model"), *c, *pf, *o, *n;
+	yaml_node_t		*c, *n;
 	yaml_node_item_t	*it;
-	char			*fmt = NULL, *s = NULL;
+	char			*why = NULL;
 	size_t			 i;
-	int			 rc = -1;
 
-	if (fm == NULL)
-		return yerr(y, NULL, "forward_model", "missing");
-	if (check_keys(y, fm, "forward_model", keys) != 0)
-		return -1;
 	if ((c = get(y, fm, "command")) == NULL)
 		return yerr(y, fm, "forward_model.command", "missing (a list: "
 		    "the program and its arguments)");
@@ -591,68 +580,92 @@ parse_forward(struct yctx *y, yaml_node_t *root, struct experiment *e)
 			return yerr(y, n, "forward_model.command", "expected "
 			    "strings");
 		e->command[i] = xstrdup(scalar(n));
-		if (command_expand(e->command[i], NULL, NULL, &s) != 0) {
-			yerr(y, n, "forward_model.command", "%s", s);
-			goto out;
+		if (command_expand(e->command[i], NULL, NULL, &why) != 0) {
+			yerr(y, n, "forward_model.command", "%s", why);
+			free(why);
+			return -1;
 		}
 	}
+	return 0;
+}
+
+/* forward_model.parameter_file: name, format, template. */
+static int
+fm_parameter_file(struct yctx *y, yaml_node_t *fm, struct experiment *e)
+{
+	static const char *const pkeys[] = { "name", "format", "template", NULL };
+	static const char *const pfmts[] = { "toml", "json", "yaml", "env",
+	    "template", NULL };
+	static const char *const where = "forward_model.parameter_file";
+	yaml_node_t	*pf;
+	char		*fmt = NULL, *s = NULL;
+	size_t		 i;
+	int		 rc = -1;
 
 	e->pfile = xstrdup("parameters.toml");
 	e->pformat = PF_TOML;
-	if ((pf = get(y, fm, "parameter_file")) != NULL) {
-		if (check_keys(y, pf, "forward_model.parameter_file", pkeys) ||
-		    get_string(y, pf, "forward_model.parameter_file", "name", 0,
-		    &e->pfile) ||
-		    get_string(y, pf, "forward_model.parameter_file", "format", 0,
-		    &fmt) ||
-		    get_string(y, pf, "forward_model.parameter_file", "template", 0,
-		    &s))
-			goto out;
-		if (strchr(e->pfile, '/') || !strcmp(e->pfile, "..")) {
-			yerr(y, get(y, pf, "name"), "forward_model.parameter_file.name",
-			    "a file name without '/'");
-			goto out;
-		}
-		if (fmt != NULL) {
-			for (i = 0; pfmts[i] && strcmp(pfmts[i], fmt); i++)
-				;
-			if (pfmts[i] == NULL) {
-				yerr(y, get(y, pf, "format"),
-				    "forward_model.parameter_file.format",
-				    "expected toml, json, yaml, env or template, "
-				    "got '%s'", fmt);
-				goto out;
-			}
-			e->pformat = i;
-		}
-		if ((e->pformat == PF_TEMPLATE) != (s != NULL)) {
-			yerr(y, pf, "forward_model.parameter_file", "format "
-			    "'template' and the key 'template' go together");
-			goto out;
-		}
-		if (s != NULL) {
-			e->ptemplate = path_join(e->dir, s);
-			if (!y->frozen && !is_file(e->ptemplate)) {
-				yerr(y, get(y, pf, "template"),
-				    "forward_model.parameter_file.template",
-				    "file '%s' not found", e->ptemplate);
-				goto out;
-			}
-		}
-	}
-
-	if ((o = get(y, fm, "output")) == NULL) {
-		yerr(y, fm, "forward_model.output", "missing (e.g. "
-		    "{file: output.txt})");
+	if ((pf = get(y, fm, "parameter_file")) == NULL)
+		return 0;
+	if (check_keys(y, pf, where, pkeys) ||
+	    get_string(y, pf, where, "name", 0, &e->pfile) ||
+	    get_string(y, pf, where, "format", 0, &fmt) ||
+	    get_string(y, pf, where, "template", 0, &s))
+		goto out;
+	if (strchr(e->pfile, '/') || !strcmp(e->pfile, "..")) {
+		yerr(y, get(y, pf, "name"), "forward_model.parameter_file.name",
+		    "a file name without '/'");
 		goto out;
 	}
+	if (fmt != NULL) {
+		for (i = 0; pfmts[i] && strcmp(pfmts[i], fmt); i++)
+			;
+		if (pfmts[i] == NULL) {
+			yerr(y, get(y, pf, "format"),
+			    "forward_model.parameter_file.format", "expected "
+			    "toml, json, yaml, env or template, got '%s'", fmt);
+			goto out;
+		}
+		e->pformat = i;
+	}
+	if ((e->pformat == PF_TEMPLATE) != (s != NULL)) {
+		yerr(y, pf, where, "format 'template' and the key 'template' go "
+		    "together");
+		goto out;
+	}
+	if (s != NULL) {
+		e->ptemplate = path_join(e->dir, s);
+		if (!y->frozen && !is_file(e->ptemplate)) {
+			yerr(y, get(y, pf, "template"),
+			    "forward_model.parameter_file.template",
+			    "file '%s' not found", e->ptemplate);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
 	free(fmt);
-	fmt = NULL;
-	if (check_keys(y, o, "forward_model.output", okeys) ||
-	    get_string(y, o, "forward_model.output", "file", 1, &e->output.path) ||
-	    get_string(y, o, "forward_model.output", "dataset", 0,
-	    &e->output.dataset) ||
-	    get_string(y, o, "forward_model.output", "format", 0, &fmt))
+	free(s);
+	return rc;
+}
+
+/* forward_model.output: file, format, HDF5 dataset. */
+static int
+fm_output(struct yctx *y, yaml_node_t *fm, struct experiment *e)
+{
+	static const char *const okeys[] = { "file", "dataset", "format", NULL };
+	static const char *const ofmts[] = { "text", "hdf5", "npy", "f64", NULL };
+	static const char *const where = "forward_model.output";
+	yaml_node_t	*o;
+	char		*fmt = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	if ((o = get(y, fm, "output")) == NULL)
+		return yerr(y, fm, where, "missing (e.g. {file: output.txt})");
+	if (check_keys(y, o, where, okeys) ||
+	    get_string(y, o, where, "file", 1, &e->output.path) ||
+	    get_string(y, o, where, "dataset", 0, &e->output.dataset) ||
+	    get_string(y, o, where, "format", 0, &fmt))
 		goto out;
 	e->output.format = vformat_of(e->output.path);
 	if (fmt != NULL) {
@@ -666,24 +679,36 @@ parse_forward(struct yctx *y, yaml_node_t *root, struct experiment *e)
 		e->output.format = i;
 	}
 	if ((e->output.format == VF_HDF5) != (e->output.dataset != NULL)) {
-		yerr(y, o, "forward_model.output", e->output.dataset ?
+		yerr(y, o, where, e->output.dataset ?
 		    "'dataset' applies to HDF5 output only" :
 		    "HDF5 output needs 'dataset' (e.g. dataset: /g)");
-		goto out;
-	}
-
-	if ((n = get(y, fm, "timeout")) != NULL &&
-	    (scalar(n) == NULL || parse_duration(scalar(n), &e->timeout) != 0 ||
-	    e->timeout <= 0)) {
-		yerr(y, n, "forward_model.timeout", "expected a positive duration "
-		    "such as 90s, 10m, 2h30m, 1d or 01:30:00");
 		goto out;
 	}
 	rc = 0;
 out:
 	free(fmt);
-	free(s);
 	return rc;
+}
+
+static int
+parse_forward(struct yctx *y, yaml_node_t *root, struct experiment *e)
+{
+	static const char *const keys[] = { "command", "parameter_file", "output",
+	    "timeout", NULL };
+	yaml_node_t	*fm = get(y, root, "forward_model"), *n;
+
+	if (fm == NULL)
+		return yerr(y, NULL, "forward_model", "missing");
+	if (check_keys(y, fm, "forward_model", keys) != 0 ||
+	    fm_command(y, fm, e) != 0 || fm_parameter_file(y, fm, e) != 0 ||
+	    fm_output(y, fm, e) != 0)
+		return -1;
+	if ((n = get(y, fm, "timeout")) != NULL &&
+	    (scalar(n) == NULL || parse_duration(scalar(n), &e->timeout) != 0 ||
+	    e->timeout <= 0))
+		return yerr(y, n, "forward_model.timeout", "expected a positive "
+		    "duration such as 90s, 10m, 2h30m, 1d or 01:30:00");
+	return 0;
 }
 
 static const char *const method_names[] = { "eki", "etki", "uki", "eks",
@@ -919,21 +944,9 @@ reconcile_sizes(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	return 0;
 }
 
-static int
-parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
+static void
+alg_defaults(struct experiment *e)
 {
-	static const char *const keys[] = { "method", "timestep", "failures",
-	    "inflation", "localization", "uki", "eks", "esmda", NULL };
-	static const char *const fkeys[] = { "min_success", "handler",
-	    "max_retries", NULL };
-	static const char *const ikeys[] = { "multiplicative", "additive", NULL };
-	static const char *const ukeys[] = { "alpha_reg", "update_freq",
-	    "impose_prior", NULL };
-	static const char *const ekeys[] = { "variant", "step", NULL };
-	yaml_node_t	*a = get(y, root, "algorithm"), *t, *f, *n;
-	char		*variant = NULL;
-	size_t		 i;
-
 	e->method = xstrdup("eki");
 	e->timestep = 1.0;
 	e->min_success = 0.5;
@@ -946,9 +959,14 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	e->alg.inflate_mult = 1.0;
 	e->alg.eks_step = 1.0;
 	e->alg.sec_alpha = 1.0;
-	if (a != NULL && (check_keys(y, a, "algorithm", keys) ||
-	    get_string(y, a, "algorithm", "method", 0, &e->method)))
-		return -1;
+}
+
+/* algorithm.method, and the sections that apply to it alone. */
+static int
+alg_method(struct yctx *y, yaml_node_t *a, struct experiment *e)
+{
+	size_t	 i;
+
 	for (i = 0; method_names[i] && strcmp(method_names[i], e->method); i++)
 		;
 	if (method_names[i] == NULL)
@@ -970,7 +988,44 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	    for_methods(y, a, "esmda", 1u << METHOD_ESMDA, e, "it sets esmda's "
 	    "options"))
 		return -1;
-	if ((t = get(y, a, "timestep")) != NULL && parse_timestep(y, t, e) != 0)
+	return 0;
+}
+
+/* algorithm.eks: variant and step. */
+static int
+alg_eks(struct yctx *y, yaml_node_t *n, struct experiment *e)
+{
+	static const char *const ekeys[] = { "variant", "step", NULL };
+	char	*variant = NULL;
+	int	 rc = -1;
+
+	if (check_keys(y, n, "algorithm.eks", ekeys) ||
+	    get_string(y, n, "algorithm.eks", "variant", 0, &variant) ||
+	    get_bounded(y, n, "algorithm.eks", "step", 0, 1, 1,
+	    &e->alg.eks_step))
+		goto out;
+	if (variant && strcmp(variant, "eks") && strcmp(variant, "aldi")) {
+		yerr(y, get(y, n, "variant"), "algorithm.eks.variant",
+		    "unknown variant '%s' (expected eks or aldi)", variant);
+		goto out;
+	}
+	e->alg.aldi = variant && !strcmp(variant, "aldi");
+	rc = 0;
+out:
+	free(variant);
+	return rc;
+}
+
+/* algorithm.timestep, inflation, localization, uki, eks. */
+static int
+alg_options(struct yctx *y, yaml_node_t *a, struct experiment *e)
+{
+	static const char *const ikeys[] = { "multiplicative", "additive", NULL };
+	static const char *const ukeys[] = { "alpha_reg", "update_freq",
+	    "impose_prior", NULL };
+	yaml_node_t	*n;
+
+	if ((n = get(y, a, "timestep")) != NULL && parse_timestep(y, n, e) != 0)
 		return -1;
 	if ((n = get(y, a, "inflation")) != NULL && (check_keys(y, n,
 	    "algorithm.inflation", ikeys) ||
@@ -988,57 +1043,68 @@ parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	    0, 0, &e->alg.update_freq) || get_bool(y, n, "algorithm.uki",
 	    "impose_prior", &e->alg.impose_prior)))
 		return -1;
-	if ((n = get(y, a, "eks")) != NULL) {
-		if (check_keys(y, n, "algorithm.eks", ekeys) ||
-		    get_string(y, n, "algorithm.eks", "variant", 0, &variant) ||
-		    get_bounded(y, n, "algorithm.eks", "step", 0, 1, 1,
-		    &e->alg.eks_step))
-			return -1;
-		if (variant && strcmp(variant, "eks") && strcmp(variant, "aldi")) {
-			yerr(y, get(y, n, "variant"), "algorithm.eks.variant",
-			    "unknown variant '%s' (expected eks or aldi)", variant);
-			free(variant);
-			return -1;
-		}
-		e->alg.aldi = variant && !strcmp(variant, "aldi");
-		free(variant);
-	}
+	if ((n = get(y, a, "eks")) != NULL && alg_eks(y, n, e) != 0)
+		return -1;
+	return 0;
+}
+
+/* algorithm.failures: min_success, handler, max_retries. */
+static int
+alg_failures(struct yctx *y, yaml_node_t *f, struct experiment *e)
+{
+	static const char *const fkeys[] = { "min_success", "handler",
+	    "max_retries", NULL };
+	yaml_node_t	*n;
+
+	if (check_keys(y, f, "algorithm.failures", fkeys) ||
+	    get_double(y, f, "algorithm.failures", "min_success", 0,
+	    &e->min_success) ||
+	    get_string(y, f, "algorithm.failures", "handler", 0, &e->handler) ||
+	    get_long(y, f, "algorithm.failures", "max_retries", 0, 0,
+	    &e->max_retries))
+		return -1;
+	n = get(y, f, "min_success");
+	if (n && (!(e->min_success > 0) || (e->min_success > 1 &&
+	    e->min_success != floor(e->min_success)) ||
+	    e->min_success > e->ensemble_size))
+		return yerr(y, n, "algorithm.failures.min_success", "expected a "
+		    "fraction in (0, 1] or a whole count up to ensemble_size");
+	if (strcmp(e->handler, "ignore") != 0 &&
+	    strcmp(e->handler, "resample") != 0)
+		return yerr(y, get(y, f, "handler"), "algorithm.failures.handler",
+		    "unknown handler '%s' (expected ignore or resample)",
+		    e->handler);
+	e->alg.resample = !strcmp(e->handler, "resample");
+	if (e->alg.method == METHOD_UKI && n != NULL)
+		return yerr(y, n, "algorithm.failures.min_success", "method uki "
+		    "needs every sigma point; it has no min_success");
+	if (e->alg.method == METHOD_UKI && get(y, f, "handler") != NULL)
+		return yerr(y, get(y, f, "handler"), "algorithm.failures.handler",
+		    "method uki needs every sigma point; it has no failure "
+		    "handler");
+	return 0;
+}
+
+static int
+parse_algorithm(struct yctx *y, yaml_node_t *root, struct experiment *e)
+{
+	static const char *const keys[] = { "method", "timestep", "failures",
+	    "inflation", "localization", "uki", "eks", "esmda", NULL };
+	yaml_node_t	*a = get(y, root, "algorithm"), *f;
+
+	alg_defaults(e);
+	if (a != NULL && (check_keys(y, a, "algorithm", keys) ||
+	    get_string(y, a, "algorithm", "method", 0, &e->method)))
+		return -1;
+	if (alg_method(y, a, e) != 0 || alg_options(y, a, e) != 0)
+		return -1;
 	if (e->alg.method == METHOD_ESMDA &&
 	    parse_esmda(y, get(y, a, "esmda"), e) != 0)
 		return -1;
 	if (reconcile_sizes(y, root, e) != 0)
 		return -1;
-	if ((f = get(y, a, "failures")) != NULL) {
-		if (check_keys(y, f, "algorithm.failures", fkeys) ||
-		    get_double(y, f, "algorithm.failures", "min_success", 0,
-		    &e->min_success) ||
-		    get_string(y, f, "algorithm.failures", "handler", 0,
-		    &e->handler) ||
-		    get_long(y, f, "algorithm.failures", "max_retries", 0, 0,
-		    &e->max_retries))
-			return -1;
-		n = get(y, f, "min_success");
-		if (n && (!(e->min_success > 0) || (e->min_success > 1 &&
-		    e->min_success != floor(e->min_success)) ||
-		    e->min_success > e->ensemble_size))
-			return yerr(y, n, "algorithm.failures.min_success",
-			    "expected a fraction in (0, 1] or a whole count up "
-			    "to ensemble_size");
-		if (strcmp(e->handler, "ignore") != 0 &&
-		    strcmp(e->handler, "resample") != 0)
-			return yerr(y, get(y, f, "handler"),
-			    "algorithm.failures.handler", "unknown handler '%s' "
-			    "(expected ignore or resample)", e->handler);
-		e->alg.resample = !strcmp(e->handler, "resample");
-		if (e->alg.method == METHOD_UKI && n != NULL)
-			return yerr(y, n, "algorithm.failures.min_success",
-			    "method uki needs every sigma point; it has no "
-			    "min_success");
-		if (e->alg.method == METHOD_UKI && get(y, f, "handler") != NULL)
-			return yerr(y, get(y, f, "handler"),
-			    "algorithm.failures.handler", "method uki needs every "
-			    "sigma point; it has no failure handler");
-	}
+	if ((f = get(y, a, "failures")) != NULL && alg_failures(y, f, e) != 0)
+		return -1;
 	return 0;
 }
 
@@ -1145,31 +1211,23 @@ parse_mem(const char *s, long *mb)
 	return 0;
 }
 
+/* How much a job asks for: time, counts, memory, and where it runs. */
 static int
-parse_resources(struct yctx *y, yaml_node_t *root, const char *where,
+res_amounts(struct yctx *y, yaml_node_t *n, const char *where,
     struct resources *r)
 {
-	static const char *const keys[] = { "time", "nodes", "ntasks",
-	    "cpus_per_task", "gpus_per_task", "mem", "partition", "account",
-	    "qos", "constraint", "modules", "setup", "env", "extra", NULL };
 	static const char *const names[] = { "partition", "account", "qos",
 	    "constraint" };
-	char			**dst[] = { &r->partition, &r->account, &r->qos,
-	    &r->constraint };
-	long			*nums[] = { &r->nodes, &r->ntasks,
-	    &r->cpus_per_task, &r->gpus_per_task };
 	static const char *const nnames[] = { "nodes", "ntasks",
 	    "cpus_per_task", "gpus_per_task" };
-	yaml_node_t		*n = get(y, root, where), *v, *k;
-	yaml_node_item_t	*it;
-	yaml_node_pair_t	*p;
-	char			*path = NULL, *s = NULL;
-	size_t			 i;
+	char		**dst[] = { &r->partition, &r->account, &r->qos,
+	    &r->constraint };
+	long		*nums[] = { &r->nodes, &r->ntasks, &r->cpus_per_task,
+	    &r->gpus_per_task };
+	yaml_node_t	*v;
+	char		*path = NULL;
+	size_t		 i;
 
-	if (n == NULL)
-		return 0;
-	if (check_keys(y, n, where, keys) != 0)
-		return -1;
 	if ((v = get(y, n, "time")) != NULL && (scalar(v) == NULL ||
 	    parse_duration(scalar(v), &r->time) != 0 || !(r->time >= 1))) {
 		path = subkey(where, "time");
@@ -1185,8 +1243,7 @@ parse_resources(struct yctx *y, yaml_node_t *root, const char *where,
 		path = subkey(where, "mem");
 		yerr(y, v, path, "expected memory per node such as 4G, 500M "
 		    "or 1.5T");
-		free(path);
-		return -1;
+		goto bad;
 	}
 	for (i = 0; i < 4; i++) {
 		if (get_string(y, n, where, names[i], 0, dst[i]) != 0)
@@ -1196,10 +1253,24 @@ parse_resources(struct yctx *y, yaml_node_t *root, const char *where,
 			yerr(y, get(y, n, names[i]), path, "'%s' has a blank, a "
 			    "quote or a shell character, which no %s name has",
 			    *dst[i], names[i]);
-			free(path);
-			return -1;
+			goto bad;
 		}
 	}
+	return 0;
+bad:
+	free(path);
+	return -1;
+}
+
+/* modules: names for `module load`; extra: one scheduler option each. */
+static int
+res_lists(struct yctx *y, yaml_node_t *n, const char *where,
+    struct resources *r)
+{
+	yaml_node_t	*v;
+	char		*path = NULL;
+	size_t		 i;
+
 	if ((v = get(y, n, "modules")) != NULL) {
 		path = subkey(where, "modules");
 		if (get_strlist(y, v, path, 1, &r->modules) != 0)
@@ -1211,81 +1282,129 @@ parse_resources(struct yctx *y, yaml_node_t *root, const char *where,
 				goto bad;
 			}
 		free(path);
+		path = NULL;
 	}
-	if ((v = get(y, n, "setup")) != NULL) {
-		path = subkey(where, "setup");
-		if (v->type != YAML_SEQUENCE_NODE) {
-			yerr(y, v, path, "expected a list of commands");
+	if ((v = get(y, n, "extra")) == NULL)
+		return 0;
+	path = subkey(where, "extra");
+	if (get_strlist(y, v, path, 1, &r->extra) != 0)
+		goto bad;
+	for (i = 0; i < r->extra.n; i++)
+		if (!extra_safe(r->extra.v[i])) {
+			yerr(y, v, path, "'%s' is not one option such as "
+			    "--exclusive or -l place=scatter: it must start "
+			    "with '-' and have no quotes, shell characters or "
+			    "blanks but the one after a one-letter option",
+			    r->extra.v[i]);
 			goto bad;
 		}
-		for (it = v->data.sequence.items.start;
-		    it < v->data.sequence.items.top; it++) {
-			k = node(y, *it);
-			r->setup = xreallocarray(r->setup, r->nsetup + 1,
-			    sizeof *r->setup);
-			memset(&r->setup[r->nsetup], 0, sizeof *r->setup);
-			if (scalar(k) != NULL)
-				split_words(scalar(k), &r->setup[r->nsetup]);
-			else if (get_strlist(y, k, path, 0,
-			    &r->setup[r->nsetup]) != 0) {
-				r->nsetup++;
-				goto bad;
-			}
-			if (r->setup[r->nsetup++].n == 0) {
-				yerr(y, k, path, "empty command");
-				goto bad;
-			}
-		}
-		free(path);
-	}
-	if ((v = get(y, n, "env")) != NULL) {
-		path = subkey(where, "env");
-		if (check_keys(y, v, path, NULL) != 0)
-			goto bad;
-		for (p = v->data.mapping.pairs.start;
-		    p < v->data.mapping.pairs.top; p++) {
-			k = node(y, p->key);
-			if (!valid_ident(scalar(k))) {
-				yerr(y, k, path, "'%s' is not a variable name",
-				    scalar(k));
-				goto bad;
-			}
-			if (scalar(node(y, p->value)) == NULL) {
-				yerr(y, node(y, p->value), path, "expected a "
-				    "string value");
-				goto bad;
-			}
-			s = xstrdup(scalar(k));
-			r->env_names.v = xreallocarray(r->env_names.v,
-			    r->env_names.n + 1, sizeof(char *));
-			r->env_names.v[r->env_names.n++] = s;
-			r->env_values.v = xreallocarray(r->env_values.v,
-			    r->env_values.n + 1, sizeof(char *));
-			r->env_values.v[r->env_values.n++] =
-			    xstrdup(scalar(node(y, p->value)));
-		}
-		free(path);
-	}
-	if ((v = get(y, n, "extra")) != NULL) {
-		path = subkey(where, "extra");
-		if (get_strlist(y, v, path, 1, &r->extra) != 0)
-			goto bad;
-		for (i = 0; i < r->extra.n; i++)
-			if (!extra_safe(r->extra.v[i])) {
-				yerr(y, v, path, "'%s' is not one option such "
-				    "as --exclusive or -l place=scatter: it "
-				    "must start with '-' and have no quotes, "
-				    "shell characters or blanks but the one "
-				    "after a one-letter option",
-				    r->extra.v[i]);
-				goto bad;
-			}
-		free(path);
-	}
+	free(path);
 	return 0;
 bad:
 	free(path);
 	return -1;
+}
+
+/* setup: commands run before calib, each words or a list of words. */
+static int
+res_setup(struct yctx *y, yaml_node_t *n, const char *where,
+    struct resources *r)
+{
+	yaml_node_t		*v, *k;
+	yaml_node_item_t	*it;
+	char			*path;
+	int			 rc = -1;
+
+	if ((v = get(y, n, "setup")) == NULL)
+		return 0;
+	path = subkey(where, "setup");
+	if (v->type != YAML_SEQUENCE_NODE) {
+		yerr(y, v, path, "expected a list of commands");
+		goto out;
+	}
+	for (it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++) {
+		k = node(y, *it);
+		r->setup = xreallocarray(r->setup, r->nsetup + 1,
+		    sizeof *r->setup);
+		memset(&r->setup[r->nsetup], 0, sizeof *r->setup);
+		if (scalar(k) != NULL)
+			split_words(scalar(k), &r->setup[r->nsetup]);
+		else if (get_strlist(y, k, path, 0, &r->setup[r->nsetup]) != 0) {
+			r->nsetup++;
+			goto out;
+		}
+		if (r->setup[r->nsetup++].n == 0) {
+			yerr(y, k, path, "empty command");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+/* env: variables the job script exports. */
+static int
+res_env(struct yctx *y, yaml_node_t *n, const char *where,
+    struct resources *r)
+{
+	yaml_node_t		*v, *k;
+	yaml_node_pair_t	*p;
+	char			*path;
+	int			 rc = -1;
+
+	if ((v = get(y, n, "env")) == NULL)
+		return 0;
+	path = subkey(where, "env");
+	if (check_keys(y, v, path, NULL) != 0)
+		goto out;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	    p++) {
+		k = node(y, p->key);
+		if (!valid_ident(scalar(k))) {
+			yerr(y, k, path, "'%s' is not a variable name",
+			    scalar(k));
+			goto out;
+		}
+		if (scalar(node(y, p->value)) == NULL) {
+			yerr(y, node(y, p->value), path, "expected a string "
+			    "value");
+			goto out;
+		}
+		r->env_names.v = xreallocarray(r->env_names.v,
+		    r->env_names.n + 1, sizeof(char *));
+		r->env_names.v[r->env_names.n++] = xstrdup(scalar(k));
+		r->env_values.v = xreallocarray(r->env_values.v,
+		    r->env_values.n + 1, sizeof(char *));
+		r->env_values.v[r->env_values.n++] =
+		    xstrdup(scalar(node(y, p->value)));
+	}
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+static int
+parse_resources(struct yctx *y, yaml_node_t *root, const char *where,
+    struct resources *r)
+{
+	static const char *const keys[] = { "time", "nodes", "ntasks",
+	    "cpus_per_task", "gpus_per_task", "mem", "partition", "account",
+	    "qos", "constraint", "modules", "setup", "env", "extra", NULL };
+	yaml_node_t	*n = get(y, root, where);
+
+	if (n == NULL)
+		return 0;
+	if (check_keys(y, n, where, keys) != 0 ||
+	    res_amounts(y, n, where, r) != 0 ||
+	    res_lists(y, n, where, r) != 0 ||
+	    res_setup(y, n, where, r) != 0 ||
+	    res_env(y, n, where, r) != 0)
+		return -1;
+	return 0;
 }
 
 static int

@@ -38,6 +38,7 @@ struct member {
 	int		 attempts;	/* its jobs, those calib cancelled aside */
 	double		 gone;		/* when its end was first seen, no status */
 	int		 kept;		/* succeeded before this run started */
+	int		 again;		/* resubmitted, not as a retry */
 	char		 why[600];	/* why it is (re)submitted */
 };
 
@@ -574,6 +575,7 @@ apply(struct driver *d, struct member *p, const struct look *k)
 	case ACT_RETRY:
 	case ACT_RESUBMIT:
 		p->state = MS_SUBMIT;
+		p->again = dec.action == ACT_RESUBMIT;
 		explain(p, &dec, k->ji, &k->st);
 		break;
 	}
@@ -657,7 +659,11 @@ to_submit(struct driver *d, long it, const struct member *ms, long *list)
 
 	for (m = 1; m <= d->e->ensemble_size; m++)
 		if (ms[m - 1].state == MS_SUBMIT) {
-			if (ms[m - 1].job != 0)
+			if (ms[m - 1].job != 0 && ms[m - 1].again)
+				note(d, "iteration %ld: member %ld: %s; "
+				    "submitting it again (not a retry)", it, m,
+				    ms[m - 1].why);
+			else if (ms[m - 1].job != 0)
 				note(d, "iteration %ld: member %ld: %s; "
 				    "submitting attempt %d", it, m,
 				    ms[m - 1].why, ms[m - 1].attempts + 1);

@@ -207,40 +207,112 @@ load_localization(const struct experiment *e, struct observations *o,
 	return 0;
 }
 
+/*
+ * The first ensemble: prior samples (or UKI's sigma points); the parameter
+ * file template is read and rendered once, so a bad one fails here.
+ */
+static int
+first_ensemble(struct experiment *e, struct observations *obs,
+    struct ensemble *en, char **tmpl, char **cause)
+{
+	char	*text = NULL;
+
+	en->n = e->ensemble_size;
+	en->p = e->ncalib;
+	en->u = xmallocarray(en->n * en->p, sizeof *en->u);
+	en->theta = xmallocarray(en->n * en->p, sizeof *en->theta);
+	en->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(en->rng, e->seed);
+	if (e->alg.loc == LOC_MATRIX && load_localization(e, obs, cause) != 0)
+		return -1;
+	if (e->alg.method == METHOD_UKI) {
+		if (uki_start(e, en, cause) != 0)
+			return -1;
+	} else
+		sample_prior(e, en);
+	if (e->pformat == PF_TEMPLATE &&
+	    read_file(e->ptemplate, tmpl, NULL, cause) != 0)
+		return -1;
+	if (paramfile_render(e, en->theta, 0, 1, *tmpl, &text, cause) != 0)
+		return -1;
+	free(text);
+	return 0;
+}
+
+/* Everything init publishes, written into the staging folder dir. */
+static int
+stage(struct experiment *e, const char *dir, struct observations *obs,
+    struct ensemble *en, const char *tmpl, char **cause)
+{
+	char	*f = path_join(dir, "experiment.yaml"), *src, *text;
+	int	 rc;
+
+	rc = copy_file(e->file, f, cause);
+	free(f);
+	if (rc != 0)
+		return -1;
+	f = path_join(dir, "source");
+	src = path_abs(e->file);
+	text = xasprintf("%s\n", src);
+	rc = write_file_atomic(f, text, strlen(text), cause);
+	free(text);
+	free(src);
+	free(f);
+	if (rc == 0 && e->pformat == PF_TEMPLATE) {
+		f = path_join(dir, "parameter_template");
+		rc = write_file_atomic(f, tmpl, strlen(tmpl), cause);
+		free(f);
+	}
+	if (rc != 0)
+		return -1;
+	if (observations_write(e, obs, cause) != 0 ||
+	    write_parameter_files(e, en, cause) != 0 ||
+	    ensemble_write(e, en, cause) != 0)
+		return -1;
+	return 0;
+}
+
+/* Move any old directory aside, rename the staged one in, drop the old. */
+static int
+publish(const char *tmp, const char *final, char **cause)
+{
+	char	*old = NULL;
+	int	 rc = -1;
+
+	if (is_dir(final) || is_file(final)) {
+		old = xasprintf("%s.old", tmp);
+		if (rename_durable(final, old, cause) != 0)
+			goto out;
+	}
+	if (rename_durable(tmp, final, cause) != 0) {
+		if (old != NULL)
+			rename(old, final);
+		goto out;
+	}
+	rc = 0;
+	if (old != NULL && remove_tree(old, cause) != 0)
+		rc = 1;
+out:
+	free(old);
+	return rc;
+}
+
 int
 init_experiment(struct experiment *e, int force, char **cause)
 {
 	struct observations	 obs;
 	struct ensemble		 en;
-	char			*final = e->output_dir, *tmp = NULL, *old = NULL;
-	char			*f = NULL, *src = NULL, *text = NULL, *tmpl = NULL;
+	char			*final = e->output_dir, *tmp = NULL, *tmpl = NULL;
 	char			*parent = path_dir(final);
-	int			 rc = EXIT_USAGE;
+	int			 rc = EXIT_USAGE, r;
 
 	memset(&en, 0, sizeof en);
 	if (load_observations(e, &obs, cause) != 0) {
 		free(parent);
 		return EXIT_USAGE;
 	}
-	en.n = e->ensemble_size;
-	en.p = e->ncalib;
-	en.u = xmallocarray(en.n * en.p, sizeof *en.u);
-	en.theta = xmallocarray(en.n * en.p, sizeof *en.theta);
-	en.rng = gsl_rng_alloc(gsl_rng_mt19937);
-	gsl_rng_set(en.rng, e->seed);
-	if (e->alg.loc == LOC_MATRIX && load_localization(e, &obs, cause) != 0)
+	if (first_ensemble(e, &obs, &en, &tmpl, cause) != 0)
 		goto out;
-	if (e->alg.method == METHOD_UKI) {
-		if (uki_start(e, &en, cause) != 0)
-			goto out;
-	} else
-		sample_prior(e, &en);
-	if (e->pformat == PF_TEMPLATE &&
-	    read_file(e->ptemplate, &tmpl, NULL, cause) != 0)
-		goto out;
-	if (paramfile_render(e, en.theta, 0, 1, tmpl, &text, cause) != 0)
-		goto out;
-
 	rc = EXIT_FAIL;
 	if ((is_dir(final) || is_file(final)) && !force) {
 		failf(cause, "%s: output directory exists; use --force to replace "
@@ -252,57 +324,23 @@ init_experiment(struct experiment *e, int force, char **cause)
 	tmp = xasprintf("%s/.%s.initXXXXXX", parent, strrchr(final, '/') + 1);
 	if (mkdtemp(tmp) == NULL) {
 		failf(cause, "%s: cannot create: %s", tmp, strerror(errno));
-		free(tmp);
-		tmp = NULL;
 		goto out;
 	}
 	e->output_dir = tmp;
-	f = path_join(tmp, "experiment.yaml");
-	if (copy_file(e->file, f, cause) != 0)
+	if (stage(e, tmp, &obs, &en, tmpl, cause) != 0)
 		goto out;
-	free(f);
-	f = path_join(tmp, "source");
-	src = path_abs(e->file);
-	free(text);
-	text = xasprintf("%s\n", src);
-	if (write_file_atomic(f, text, strlen(text), cause) != 0)
-		goto out;
-	if (e->pformat == PF_TEMPLATE) {
-		free(f);
-		f = path_join(tmp, "parameter_template");
-		if (write_file_atomic(f, tmpl, strlen(tmpl), cause) != 0)
-			goto out;
+	if ((r = publish(tmp, final, cause)) >= 0) {
+		free(tmp);
+		tmp = NULL;
 	}
-	if (observations_write(e, &obs, cause) != 0 ||
-	    write_parameter_files(e, &en, cause) != 0 ||
-	    ensemble_write(e, &en, cause) != 0)
-		goto out;
-	/* Publish: move any old directory aside, rename the new one in. */
-	if (is_dir(final) || is_file(final)) {
-		old = xasprintf("%s.old", tmp);
-		if (rename_durable(final, old, cause) != 0)
-			goto out;
-	}
-	if (rename_durable(tmp, final, cause) != 0) {
-		if (old != NULL)
-			rename(old, final);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if (old != NULL && remove_tree(old, cause) != 0)
-		goto out;
-	rc = EXIT_OK;
+	if (r == 0)
+		rc = EXIT_OK;
 out:
 	if (tmp != NULL) {
 		remove_tree(tmp, NULL);
 		free(tmp);
 	}
 	e->output_dir = final;
-	free(old);
-	free(f);
-	free(src);
-	free(text);
 	free(tmpl);
 	free(parent);
 	ensemble_release(&en);

@@ -233,24 +233,109 @@ out:
 	return rc;
 }
 
+/*
+ * Iteration it closed before (or never to be run, after an early stop):
+ * report what was recorded and change nothing.  1 when that is so.
+ */
+static int
+recorded(const struct experiment *e, long it, struct update_report *rep,
+    char **cause)
+{
+	struct results	 r;
+	char		*why = NULL;
+	long		 last;
+
+	if (!iteration_exists(e, it)) {
+		last = newest_iteration(e);
+		if (last < it && iteration_final(e, last, &why)) {
+			/* A detached chain's update after the stop. */
+			rep->iteration = last;
+			rep->final = 1;
+			snprintf(rep->stop, sizeof rep->stop, "%s", why);
+			free(why);
+			return 1;
+		}
+		return failf(cause, "iteration %ld does not exist", it);
+	}
+	if (!iteration_final(e, it, NULL) && !(iteration_closed(e, it) &&
+	    iteration_exists(e, it + 1)))
+		return 0;
+	if (results_read(e, it, &r, cause) != 0)
+		return -1;
+	rep->n = r.n;
+	rep->final = it == e->iterations || r.stop[0] != '\0';
+	rep->timestep = r.timestep;
+	memcpy(rep->stop, r.stop, sizeof rep->stop);
+	mean_std(r.misfit, r.n, 1, &rep->misfit_mean, &rep->misfit_std,
+	    &rep->n_ok);
+	results_release(&r);
+	return 1;
+}
+
+/* Close iteration it: its members' outputs and the step into results.h5. */
+static int
+close_iteration(const struct experiment *e, long it, struct ensemble *en,
+    const struct observations *o, const struct noise_factor *nf,
+    struct results *r, char **cause)
+{
+	size_t	 m, k, need;
+
+	if (iteration_closed(e, it))
+		return results_read(e, it, r, cause);
+	if (collect(e, it, o, nf, r, cause) != 0)
+		return -1;
+	need = needed(e);
+	for (m = 0, k = 0; m < r->n; m++)
+		k += r->ok[m];
+	if (it < e->iterations && (k < need || k < 2))
+		return failf(cause, "iteration %ld: %zu of %zu members "
+		    "succeeded; min_success needs %zu", it, k, r->n,
+		    need > 2 ? need : 2);
+	if (plan_step(e, it, en, r, o, nf, cause) != 0)
+		return -1;
+	return results_write(e, r, cause);
+}
+
+/* The next iteration's ensemble and parameter files. */
+static int
+publish_next(const struct experiment *e, long it, struct ensemble *en,
+    struct results *r, const struct observations *o,
+    const struct noise_factor *nf, char **cause)
+{
+	struct ensemble	 next;
+	int		 rc = -1;
+
+	memset(&next, 0, sizeof next);
+	next.iteration = it + 1;
+	next.n = en->n;
+	next.p = en->p;
+	if (step(e, it, en, &next, r, o, nf, cause) != 0)
+		goto out;
+	next.theta = xmallocarray(next.n * next.p, sizeof *next.theta);
+	ensemble_constrain(e, &next);
+	next.timestep = r->timestep;
+	next.time = en->time + r->timestep;
+	next.rng = en->rng;
+	en->rng = NULL;
+	if (write_parameter_files(e, &next, cause) == 0 &&
+	    ensemble_write(e, &next, cause) == 0)
+		rc = 0;
+out:
+	ensemble_release(&next);
+	return rc;
+}
+
 int
 update_experiment(const struct experiment *e, long it,
     struct update_report *rep, char **cause)
 {
 	struct observations	 o;
 	struct noise_factor	 nf;
-	struct ensemble		 en, next;
+	struct ensemble		 en;
 	struct results		 r;
-	char			*why = NULL;
-	size_t			 m, k, need;
-	int			 rc = -1;
+	int			 rc = -1, done;
 
 	memset(rep, 0, sizeof *rep);
-	memset(&en, 0, sizeof en);
-	memset(&next, 0, sizeof next);
-	memset(&r, 0, sizeof r);
-	memset(&nf, 0, sizeof nf);
-	memset(&o, 0, sizeof o);
 	if (it < 0)
 		it = newest_iteration(e);
 	if (it < 0)
@@ -260,59 +345,17 @@ update_experiment(const struct experiment *e, long it,
 		return failf(cause, "iteration %ld is past the last (%ld)", it,
 		    e->iterations);
 	rep->iteration = it;
-	if (!iteration_exists(e, it)) {
-		long last = newest_iteration(e);
-
-		if (last < it && iteration_final(e, last, &why)) {
-			/* A detached chain's update after the stop. */
-			rep->iteration = last;
-			rep->final = 1;
-			snprintf(rep->stop, sizeof rep->stop, "%s", why);
-			free(why);
-			return 0;
-		}
-		return failf(cause, "iteration %ld does not exist", it);
-	}
-	if (iteration_final(e, it, NULL) || (iteration_closed(e, it) &&
-	    iteration_exists(e, it + 1))) {
-		/* Done before: report what was recorded, change nothing. */
-		if (results_read(e, it, &r, cause) != 0)
-			return -1;
-		rep->n = r.n;
-		rep->final = it == e->iterations || r.stop[0] != '\0';
-		rep->timestep = r.timestep;
-		memcpy(rep->stop, r.stop, sizeof rep->stop);
-		mean_std(r.misfit, r.n, 1, &rep->misfit_mean, &rep->misfit_std,
-		    &rep->n_ok);
-		results_release(&r);
-		return 0;
-	}
-
+	if ((done = recorded(e, it, rep, cause)) != 0)
+		return done < 0 ? -1 : 0;
+	memset(&en, 0, sizeof en);
+	memset(&r, 0, sizeof r);
+	memset(&nf, 0, sizeof nf);
 	if (observations_read(e, &o, cause) != 0)
 		return -1;
-	if (noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0)
+	if (noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0 ||
+	    ensemble_read(e, it, &en, cause) != 0 ||
+	    close_iteration(e, it, &en, &o, &nf, &r, cause) != 0)
 		goto out;
-	if (ensemble_read(e, it, &en, cause) != 0)
-		goto out;
-	if (iteration_closed(e, it)) {
-		if (results_read(e, it, &r, cause) != 0)
-			goto out;
-	} else {
-		if (collect(e, it, &o, &nf, &r, cause) != 0)
-			goto out;
-		need = needed(e);
-		for (m = 0, k = 0; m < r.n; m++)
-			k += r.ok[m];
-		if (it < e->iterations && (k < need || k < 2)) {
-			failf(cause, "iteration %ld: %zu of %zu members succeeded; "
-			    "min_success needs %zu", it, k, r.n,
-			    need > 2 ? need : 2);
-			goto out;
-		}
-		if (plan_step(e, it, &en, &r, &o, &nf, cause) != 0 ||
-		    results_write(e, &r, cause) != 0)
-			goto out;
-	}
 	rep->n = r.n;
 	mean_std(r.misfit, r.n, 1, &rep->misfit_mean, &rep->misfit_std,
 	    &rep->n_ok);
@@ -320,29 +363,9 @@ update_experiment(const struct experiment *e, long it,
 	rep->final = it == e->iterations || r.stop[0] != '\0';
 	rep->timestep = r.timestep;
 	memcpy(rep->stop, r.stop, sizeof rep->stop);
-	if (rep->final) {
-		rc = 0;
-		goto out;
-	}
-
-	next.iteration = it + 1;
-	next.n = en.n;
-	next.p = en.p;
-	if (step(e, it, &en, &next, &r, &o, &nf, cause) != 0)
-		goto out;
-	next.theta = xmallocarray(next.n * next.p, sizeof *next.theta);
-	ensemble_constrain(e, &next);
-	next.timestep = r.timestep;
-	next.time = en.time + r.timestep;
-	next.rng = en.rng;
-	en.rng = NULL;
-	if (write_parameter_files(e, &next, cause) != 0 ||
-	    ensemble_write(e, &next, cause) != 0)
-		goto out;
-	rc = 0;
+	rc = rep->final ? 0 : publish_next(e, it, &en, &r, &o, &nf, cause);
 out:
 	ensemble_release(&en);
-	ensemble_release(&next);
 	results_release(&r);
 	noise_factor_release(&nf);
 	observations_release(&o);

@@ -264,16 +264,100 @@ npy_field(const char *h, const char *key)
 		p++;
 	return p;
 }
+/* What a .npy header says of the data that follows it. */
+struct npy {
+	size_t	 dims[32], ndim, total, esz;
+	int	 fortran, big, isf;
+};
+
+/* The header's shape, with the element count checked for overflow. */
+static int
+npy_shape(const char *p, struct npy *h)
+{
+	char	*end;
+
+	h->total = 1;
+	for (p++; *p && *p != ')';) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == ')')
+			break;
+		if (h->ndim == 32 || *p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		h->dims[h->ndim] = strtoul(p, &end, 10);
+		if (errno || (h->dims[h->ndim] != 0 &&
+		    h->total > SIZE_MAX / 8 / h->dims[h->ndim]))
+			return -1;
+		h->total *= h->dims[h->ndim++];
+		p = end;
+	}
+	return *p == ')' ? 0 : -1;
+}
+
+/* The dictionary of header text hdr: dtype, order, shape. */
+static int
+npy_header(const char *path, const char *hdr, struct npy *h, char **cause)
+{
+	const char	*descr, *p;
+
+	memset(h, 0, sizeof *h);
+	descr = npy_field(hdr, "descr");
+	p = npy_field(hdr, "fortran_order");
+	h->fortran = p && !strncmp(p, "True", 4);
+	if (descr == NULL || p == NULL || (p = npy_field(hdr, "shape")) == NULL ||
+	    *p != '(' || npy_shape(p, h) != 0)
+		return failf(cause, "%s: malformed .npy header", path);
+	if (!strncmp(descr, "'<f8'", 5) || !strncmp(descr, "'>f8'", 5)) {
+		h->esz = 8;
+		h->isf = 1;
+	} else if (!strncmp(descr, "'<f4'", 5) || !strncmp(descr, "'>f4'", 5))
+		h->esz = 4;
+	else
+		return failf(cause, "%s: dtype %.6s is not supported (use "
+		    "float64 or float32)", path, descr);
+	h->big = descr[1] == '>';
+	return 0;
+}
+
+/* Element i (in C order) of the data, as a double. */
+static double
+npy_value(const struct npy *h, const char *data, size_t i)
+{
+	unsigned char	 b[8], t;
+	size_t		 src = i, rem = i, stride = 1, c[32], j;
+
+	if (h->fortran && h->ndim > 1) {
+		/* C-order index i -> position in Fortran storage. */
+		for (j = h->ndim; j-- > 0;) {
+			c[j] = rem % h->dims[j];
+			rem /= h->dims[j];
+		}
+		src = 0;
+		for (j = 0; j < h->ndim; j++) {
+			src += c[j] * stride;
+			stride *= h->dims[j];
+		}
+	}
+	memcpy(b, data + src * h->esz, h->esz);
+	if (h->big)
+		for (j = 0; j < h->esz / 2; j++) {
+			t = b[j];
+			b[j] = b[h->esz - 1 - j];
+			b[h->esz - 1 - j] = t;
+		}
+	return h->isf ? bits_f64(le64(b)) : bits_f32(le32(b));
+}
+
 
 static int
 read_npy(const char *path, double **out, size_t *n, char **cause)
 {
-	char		*buf, *hdr;
-	const unsigned char *u;
-	const char	*p, *descr;
-	size_t		 len, hlen, off, total = 1, dims[32], ndim = 0, i, j, esz;
-	int		 fortran, big = 0, isf;
-	double		*v;
+	const unsigned char	*u;
+	struct npy		 h;
+	char			*buf, *hdr;
+	size_t			 len, hlen, off, i;
+	double			*v;
 
 	if (read_file(path, &buf, &len, cause) != 0)
 		return -1;
@@ -282,99 +366,33 @@ read_npy(const char *path, double **out, size_t *n, char **cause)
 		free(buf);
 		return failf(cause, "%s: not a .npy file", path);
 	}
-	if (u[6] == 1) {
-		hlen = u[8] | u[9] << 8;
-		off = 10;
-	} else if (len >= 12) {
-		hlen = le32(u + 8);
-		off = 12;
-	} else {
-		free(buf);
-		return failf(cause, "%s: truncated .npy header", path);
-	}
-	if (off + hlen > len) {
+	hlen = u[6] == 1 ? (size_t)(u[8] | u[9] << 8) : len >= 12 ?
+	    le32(u + 8) : len;
+	off = u[6] == 1 ? 10 : 12;
+	if (off > len || hlen > len - off) {
 		free(buf);
 		return failf(cause, "%s: truncated .npy header", path);
 	}
 	hdr = strndup(buf + off, hlen);
 	off += hlen;
-	descr = npy_field(hdr, "descr");
-	p = npy_field(hdr, "fortran_order");
-	fortran = p && !strncmp(p, "True", 4);
-	if (descr == NULL || p == NULL || (p = npy_field(hdr, "shape")) == NULL ||
-	    *p != '(')
-		goto bad;
-	for (p++; *p && *p != ')';) {
-		char *end;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (*p == ')')
-			break;
-		if (ndim == 32)
-			goto bad;
-		dims[ndim] = strtoul(p, &end, 10);
-		if (end == p)
-			goto bad;
-		total *= dims[ndim++];
-		p = end;
-	}
-	if (!strncmp(descr, "'<f8'", 5) || !strncmp(descr, "'>f8'", 5))
-		esz = 8, isf = 1;
-	else if (!strncmp(descr, "'<f4'", 5) || !strncmp(descr, "'>f4'", 5))
-		esz = 4, isf = 0;
-	else {
-		failf(cause, "%s: dtype %.6s is not supported (use float64 or "
-		    "float32)", path, descr);
+	if (npy_header(path, hdr, &h, cause) != 0) {
 		free(hdr);
 		free(buf);
 		return -1;
 	}
-	big = descr[1] == '>';
-	if (len - off != total * esz) {
-		free(hdr);
+	free(hdr);
+	if (len - off != h.total * h.esz) {
 		free(buf);
 		return failf(cause, "%s: has %zu data bytes, shape says %zu", path,
-		    len - off, total * esz);
+		    len - off, h.total * h.esz);
 	}
-	v = xmallocarray(total ? total : 1, sizeof *v);
-	for (i = 0; i < total; i++) {
-		unsigned char	 b[8];
-		size_t		 src = i;
-
-		if (fortran && ndim > 1) {
-			/* C-order index i -> position in Fortran storage. */
-			size_t rem = i, stride = 1, c[32];
-
-			for (j = ndim; j-- > 0;) {
-				c[j] = rem % dims[j];
-				rem /= dims[j];
-			}
-			src = 0;
-			for (j = 0; j < ndim; j++) {
-				src += c[j] * stride;
-				stride *= dims[j];
-			}
-		}
-		memcpy(b, buf + off + src * esz, esz);
-		if (big)
-			for (j = 0; j < esz / 2; j++) {
-				unsigned char t = b[j];
-
-				b[j] = b[esz - 1 - j];
-				b[esz - 1 - j] = t;
-			}
-		v[i] = isf ? bits_f64(le64(b)) : bits_f32(le32(b));
-	}
-	free(hdr);
+	v = xmallocarray(h.total ? h.total : 1, sizeof *v);
+	for (i = 0; i < h.total; i++)
+		v[i] = npy_value(&h, buf + off, i);
 	free(buf);
 	*out = v;
-	*n = total;
+	*n = h.total;
 	return 0;
-bad:
-	free(hdr);
-	free(buf);
-	return failf(cause, "%s: malformed .npy header", path);
 }
 
 int

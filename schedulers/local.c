@@ -11,8 +11,10 @@
  * Every child gets SIGTERM when its driver dies (PR_SET_PDEATHSIG), so it
  * stops its model and records that it was interrupted.  Another process
  * (calib status, calib cancel) cannot see the children: it sees a job as
- * running while its driver, named in the run lock's owner file, is alive,
- * and cancels it by stopping that driver.
+ * them through the file the driver keeps of its jobs' states
+ * (output_dir/.local-jobs, rewritten before each wait when something
+ * changed), which counts only while that driver, named in the run lock's
+ * owner file, is alive; it cancels them by stopping that driver.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -60,6 +62,7 @@ struct local {
 	struct sched	 base;		/* first: the common handle */
 	struct ljob	*jobs;
 	size_t		 njobs;
+	int		 dirty;		/* states changed since .local-jobs */
 	sigset_t	 oldmask;
 };
 
@@ -200,6 +203,7 @@ spawn(struct local *l, struct ljob *j, struct ltask *t, char **cause)
 	setpgid(pid, pid);
 	t->pid = pid;
 	t->phase = PHASE_RUNNING;
+	l->dirty = 1;
 	snprintf(t->state, sizeof t->state, "RUNNING pid %ld", (long)pid);
 	return 0;
 }
@@ -288,8 +292,10 @@ advance(struct local *l, char **cause)
 	pid_t		 pid;
 	int		 ws, r;
 
-	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
 		reaped(l, pid, ws);
+		l->dirty = 1;
+	}
 	for (i = 0; i < l->njobs; i++) {
 		running += count(&l->jobs[i], PHASE_RUNNING);
 		if ((size_t)l->jobs[i].max_running > limit)
@@ -365,8 +371,8 @@ local_submit(struct sched *s, const struct job_request *q, char **id,
 }
 
 /*
- * A job of another process: running while the driver that submitted it
- * (the id's pid) is the live owner of the experiment's run lock.
+ * Jobs of another process: what its driver last wrote of them, while that
+ * driver (the ids' pid) is the live owner of the experiment's run lock.
  */
 static int
 foreign_driver(struct local *l, const char *id, long *pid)
@@ -380,31 +386,90 @@ foreign_driver(struct local *l, const char *id, long *pid)
 	return *pid == o.pid && *pid != (long)getpid();
 }
 
+/* The states file: "id task phase state" lines. */
+static int
+save_states(struct local *l, char **cause)
+{
+	struct buf	 b = BUF_INIT;
+	struct ljob	*j;
+	char		*path;
+	size_t		 i, k;
+	int		 rc;
+
+	for (i = 0; i < l->njobs; i++)
+		for (j = &l->jobs[i], k = 0; k < j->n; k++)
+			buf_addf(&b, "%s %ld %d %s\n", j->id, j->t[k].index,
+			    (int)j->t[k].phase, j->t[k].state);
+	path = path_join(l->base.exp->output_dir, ".local-jobs");
+	rc = write_file_atomic(path, b.s, b.len, cause);
+	free(path);
+	buf_release(&b);
+	if (rc == 0)
+		l->dirty = 0;
+	return rc;
+}
+
+static void
+foreign_states(struct local *l, char *const *ids, size_t n,
+    struct job_info **v, size_t *nv)
+{
+	struct run_owner	 o;
+	char			*path, *buf = NULL, *line, *save, *id, *end;
+	char			*st, *at;
+	long			 task;
+	int			 phase;
+	size_t			 i;
+
+	if (!run_owner_read(l->base.exp, &o) || o.pid == (long)getpid())
+		return;
+	path = path_join(l->base.exp->output_dir, ".local-jobs");
+	if (is_file(path))
+		read_file(path, &buf, NULL, NULL);
+	free(path);
+	for (line = buf ? strtok_r(buf, "\n", &save) : NULL; line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		id = line;
+		if ((end = strchr(line, ' ')) == NULL)
+			continue;
+		*end++ = '\0';
+		task = strtol(end, &end, 10);
+		phase = (int)strtol(end, &st, 10);
+		if (st == end || *st != ' ' || phase < PHASE_QUEUED ||
+		    phase > PHASE_SYSTEM)
+			continue;
+		if ((at = strrchr(id, '@')) == NULL ||
+		    strtol(at + 1, NULL, 10) != o.pid)
+			continue;
+		for (i = 0; i < n; i++)
+			if (!strcmp(ids[i], id))
+				sched_add_info(v, nv, id, task, phase, st + 1);
+	}
+	free(buf);
+}
+
 static int
 local_query(struct sched *s, char *const *ids, size_t n, struct job_info **v,
     size_t *nv, char **cause)
 {
 	struct local	*l = (struct local *)s;
 	struct ljob	*j;
-	char		 what[64];
-	size_t		 i, k;
-	long		 pid;
+	size_t		 i, k, nforeign = 0;
 
 	*v = NULL;
 	*nv = 0;
 	if (advance(l, cause) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((j = job_by_id(l, ids[i], strlen(ids[i]))) != NULL) {
-			for (k = 0; k < j->n; k++)
-				sched_add_info(v, nv, j->id, j->t[k].index,
-				    j->t[k].phase, j->t[k].state);
-		} else if (foreign_driver(l, ids[i], &pid)) {
-			snprintf(what, sizeof what, "RUNNING under calib run "
-			    "(pid %ld)", pid);
-			sched_add_info(v, nv, ids[i], -1, PHASE_RUNNING, what);
+		if ((j = job_by_id(l, ids[i], strlen(ids[i]))) == NULL) {
+			nforeign++;
+			continue;
 		}
+		for (k = 0; k < j->n; k++)
+			sched_add_info(v, nv, j->id, j->t[k].index,
+			    j->t[k].phase, j->t[k].state);
 	}
+	if (nforeign > 0)
+		foreign_states(l, ids, n, v, nv);
 	return 0;
 }
 
@@ -462,10 +527,15 @@ local_cancel_jobs(struct sched *s, char *const *ids, size_t n, char **cause)
 static void
 local_wait(struct sched *s, double seconds)
 {
+	struct local	*l = (struct local *)s;
 	struct timespec	 ts;
 	sigset_t	 set;
+	char		*cause = NULL;
 
-	(void)s;
+	/* Others see the states as of this wait; a write failing is not
+	   the calibration's failure, and the next wait tries again. */
+	if (l->dirty && save_states(l, &cause) != 0)
+		free(cause);
 	if (seconds <= 0)
 		return;
 	sigemptyset(&set);
