@@ -36,15 +36,6 @@ vformat_of(const char *path)
 	return VF_TEXT;
 }
 
-const char *
-vformat_name(enum vformat f)
-{
-	static const char *const names[] = { "text", "hdf5", "npy", "f64",
-	    "inline" };
-
-	return names[f];
-}
-
 void
 vsource_release(struct vsource *s)
 {

@@ -20,7 +20,6 @@ struct vsource {
 
 /* The format a file name implies by its extension (VF_TEXT by default). */
 enum vformat	 vformat_of(const char *path);
-const char	*vformat_name(enum vformat);
 
 /*
  * Read every number of the source into a new array (flattened in C order).
