@@ -52,6 +52,14 @@ again(const struct member_facts *f, enum member_why why, int counted)
 static struct decision
 recorded_end(const struct member_facts *f)
 {
+	/*
+	 * Cancelled by calib before it ended: a model that exits non-zero on
+	 * SIGTERM, or dies before calib exec sees its own signal, failed
+	 * because of the cancel, not of itself.
+	 */
+	if (f->cancelled && f->cancel_first &&
+	    (f->outcome == OUTCOME_INTERRUPTED || f->outcome == OUTCOME_FAILED))
+		return again(f, WHY_CANCELLED, 0);
 	if (f->outcome != OUTCOME_INTERRUPTED)
 		return make(ACT_FAILED, WHY_MODEL);
 	if (f->cancelled)

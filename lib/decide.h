@@ -16,6 +16,7 @@ struct member_facts {
 	int		 has_job;	/* a member job of the iteration covered it */
 	int		 has_id;	/* and the scheduler's id for it is known */
 	int		 cancelled;	/* calib cancel cancelled that job */
+	int		 cancel_first;	/* before the status says it ended */
 	int		 earlier;	/* submitted before this driver started */
 	int		 attempts;	/* its jobs, those calib cancelled aside */
 	/* The scheduler: its answer for the job's task, if it gave one. */

@@ -545,6 +545,7 @@ gather(struct driver *d, long it, long m, struct member *p,
 		return -1;
 	k->f.outcome = r == 1 ? k->st.outcome : OUTCOME_NONE;
 	k->f.this_job = r == 1 && k->f.has_id && !strcmp(k->st.job, k->x->id);
+	k->f.cancel_first = k->f.cancelled && k->st.end >= k->x->cancelled;
 	k->f.gone_for = p->gone ? now() - p->gone : 0;
 	return 0;
 }

@@ -41,7 +41,7 @@ done <cmds
 # is described in calib-templates(7).
 {
 	grep -oh '{{[a-z_]*}}' "$TOP"/templates/*/*
-	grep -o '(struct tvar){ "[a-z_]*"' "$TOP/lib/batch.c" |
+	grep -o '(struct tvar){ "[a-z_]*"' "$TOP/lib/jobscript.c" |
 	    sed 's/.*"\(.*\)"/{{\1}}/'
 } | sort -u >vars
 check "the variables calib renders are found" test "$(wc -l <vars)" -ge 7

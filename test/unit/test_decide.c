@@ -46,7 +46,7 @@ static void
 parse_case(char **w, int nw, struct member_facts *f, struct decision *want)
 {
 	static const char *const journals[] = { "none", "intent", "id",
-	    "cancel", NULL };
+	    "cancel", "cancel-late", NULL };
 	static const char *const actions[] = { "wait", "done", "failed",
 	    "submit", "retry", "resubmit", "history", NULL };
 	size_t	 i;
@@ -66,7 +66,8 @@ parse_case(char **w, int nw, struct member_facts *f, struct decision *want)
 	j = lookup(journals, w[3]);
 	f->has_job = j > 0;
 	f->has_id = j > 1;
-	f->cancelled = j == 3;
+	f->cancelled = j >= 3;
+	f->cancel_first = j == 3;
 	f->earlier = !strcmp(w[4], "old");
 	f->attempts = atoi(w[5]);
 	f->gone_for = atof(w[6]);
