@@ -157,10 +157,11 @@ static int
 background(const struct experiment *e, int *child)
 {
 	char	*log = path_join(e->output_dir, "run.log"), c;
+	ssize_t	 n;
 	int	 fd, p[2];
 	pid_t	 pid;
 
-	if (pipe(p) == -1 || (fd = open(log, O_WRONLY | O_CREAT | O_APPEND |
+	if (pipe2(p, O_CLOEXEC) == -1 || (fd = open(log, O_WRONLY | O_CREAT | O_APPEND |
 	    O_CLOEXEC, 0644)) == -1) {
 		fprintf(stderr, "calib: %s: %s\n", log, strerror(errno));
 		free(log);
@@ -177,18 +178,28 @@ background(const struct experiment *e, int *child)
 		setsid();
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
-		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+		close(fd);
+		if ((fd = open("/dev/null", O_RDONLY)) != -1) {
 			dup2(fd, STDIN_FILENO);
+			close(fd);
+		}
 		*child = p[1];
 		free(log);
 		return 0;
 	}
 	close(fd);
 	close(p[1]);
-	/* The child closes its end once it is the recorded driver. */
-	while (read(p[0], &c, 1) == -1 && errno == EINTR)
+	/* The child says '1' once it is the recorded driver. */
+	while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
 		;
 	close(p[0]);
+	if (n != 1) {
+		fprintf(stderr, "calib: the background calib run (pid %ld) "
+		    "stopped before it started driving; see %s\n", (long)pid,
+		    log);
+		free(log);
+		return -1;
+	}
 	printf("calib run: driving %s in the background (pid %ld); its output "
 	    "goes to %s; 'calib status' shows it, 'calib cancel' stops it\n",
 	    e->output_dir, (long)pid, log);
@@ -252,8 +263,12 @@ drive_experiment(const struct experiment *e, const struct run_args *a,
 	    " --detach" : "");
 	rc = run_owner_write(e, what, &cause);
 	free(what);
-	if (ready >= 0)
+	if (ready >= 0) {
+		if (rc == 0 && write(ready, "1", 1) != 1)
+			rc = failf(&cause, "cannot tell calib run it started: %s",
+			    strerror(errno));
 		close(ready);
+	}
 	if (rc != 0) {
 		error_cause(cause);
 		return EXIT_FAIL;
