@@ -19,6 +19,7 @@ cmd_cancel(int argc, char **argv)
 	const char		*arg;
 	char			*cause = NULL;
 	size_t			 n;
+	long			 stopped;
 	int			 ch, rc;
 
 	optind = 1;
@@ -39,13 +40,17 @@ cmd_cancel(int argc, char **argv)
 		experiment_release(&e);
 		return EXIT_FAIL;
 	}
-	if (driver_cancel(&e, &n, &cause) != 0) {
+	if (driver_cancel(&e, &n, &stopped, &cause) != 0) {
 		error_cause(cause);
 		rc = EXIT_FAIL;
-	} else if (n == 0)
-		printf("no live jobs\n");
-	else
-		printf("cancelled %zu job%s\n", n, n == 1 ? "" : "s");
+	} else {
+		if (n == 0)
+			printf("no live jobs\n");
+		else
+			printf("cancelled %zu job%s\n", n, n == 1 ? "" : "s");
+		if (stopped)
+			printf("stopped calib run (pid %ld)\n", stopped);
+	}
 	experiment_release(&e);
 	return finish_stdout(rc);
 }

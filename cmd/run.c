@@ -261,7 +261,7 @@ drive_experiment(const struct experiment *e, const struct run_args *a,
 		return rc < 0 ? EXIT_FAIL : EXIT_OK;
 	what = xasprintf("calib run -b %s%s", a->sc->name, ready >= 0 ?
 	    " --detach" : "");
-	rc = run_owner_write(e, what, &cause);
+	rc = run_owner_write(e, a->sc->name, what, &cause);
 	free(what);
 	if (ready >= 0) {
 		if (rc == 0 && write(ready, "1", 1) != 1)

@@ -100,6 +100,19 @@ decide(const struct member_facts *f)
 	if (f->this_job && f->outcome != OUTCOME_NONE &&
 	    f->outcome != OUTCOME_RUNNING)
 		return recorded_end(f);
+	/*
+	 * "running", and calib exec is on this machine: while it holds the
+	 * member it is still stopping; once it has let go without a word it
+	 * was killed outright, with its driver or by someone.
+	 */
+	if (f->this_job && f->outcome == OUTCOME_RUNNING && f->exec_alive) {
+		d = make(ACT_WAIT, WHY_RUNNING);
+		d.running = 1;
+		return d;
+	}
+	if (f->this_job && f->outcome == OUTCOME_RUNNING && f->exec_gone)
+		return f->cancelled ? again(f, WHY_CANCELLED, 0) :
+		    again(f, WHY_INTERRUPTED, !f->earlier);
 	/* Ended or gone, no word from calib exec: shared filesystems lag. */
 	if (f->gone_for < f->lag) {
 		d = make(ACT_WAIT, WHY_LAG);

@@ -2,8 +2,8 @@
  * What to do about one member of an open iteration, decided from facts
  * alone: what the journal says of its job, what the scheduler says of that
  * job, what its status file says, and the clock.  decide() does no I/O, so
- * every combination is tested from a table (test/unit/test_decide.c); the
- * driver (lib/batch.c) gathers the facts and carries out the decision.
+ * every combination is tested from a table (test/data/decide.txt); the
+ * driver (lib/driver.c) gathers the facts and carries out the decision.
  */
 #ifndef CALIB_DECIDE_H
 #define CALIB_DECIDE_H
@@ -26,6 +26,11 @@ struct member_facts {
 	/* The member's status file. */
 	enum outcome	 outcome;	/* OUTCOME_NONE: no status file */
 	int		 this_job;	/* the status was written by that job */
+	/*
+	 * Whether that calib exec still holds the member (jobs on this
+	 * machine only; both 0 when it cannot be told).
+	 */
+	int		 exec_alive, exec_gone;
 	/* The clock: how long the job has been gone without a status. */
 	double		 gone_for;	/* since first seen so; 0: just now */
 	double		 lag;		/* the shared filesystem's allowance */

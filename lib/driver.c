@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/decide.h"
 #include "lib/driver.h"
+#include "lib/forward.h"
 #include "lib/fsio.h"
 #include "lib/jobscript.h"
+#include "lib/runlock.h"
 #include "lib/util.h"
 
 /* The first wait between polls after a submission, seconds. */
@@ -286,7 +289,11 @@ job_command(struct driver *d, enum jkind kind, long it, struct job_command *c,
 	c->argv[4] = d->e->output_dir;
 	if (!sched_has(d->sc, SCHED_SCRIPTS))
 		return 0;
-	return ensure_script(d, kind, it, &c->script, cause);
+	if (ensure_script(d, kind, it, &c->script, cause) == 0)
+		return 0;
+	free(c->script);
+	c->script = NULL;
+	return -1;
 }
 
 /*
@@ -309,6 +316,7 @@ submit(struct driver *d, struct jentry *proto, struct job_request *q,
 	q->name = x->name;
 	*idx = x - d->j.v;
 	if (d->sc->submit(d->s, q, &id, &why) != 0) {
+		free(id);
 		if (journal_failed(&d->j, seq, why, cause) != 0) {
 			free(why);
 			return -1;
@@ -546,6 +554,14 @@ gather(struct driver *d, long it, long m, struct member *p,
 	k->f.outcome = r == 1 ? k->st.outcome : OUTCOME_NONE;
 	k->f.this_job = r == 1 && k->f.has_id && !strcmp(k->st.job, k->x->id);
 	k->f.cancel_first = k->f.cancelled && k->st.end >= k->x->cancelled;
+	if (k->f.this_job && k->f.outcome == OUTCOME_RUNNING &&
+	    sched_has(d->sc, SCHED_SAME_HOST)) {
+		dir = member_dir(d->e, it, m);
+		r = member_locked(dir);
+		free(dir);
+		k->f.exec_alive = r == 1;
+		k->f.exec_gone = r == 0;
+	}
 	k->f.gone_for = p->gone ? now() - p->gone : 0;
 	return 0;
 }
@@ -613,7 +629,7 @@ resolve(struct driver *d, long it, struct member *ms, char **cause)
 				ask[nask++] = k.x->id;
 			}
 		}
-		if (r < 0 || nask == 0)
+		if (r < 0 || nask == 0 || pass == 1)
 			break;
 		r = sched_history(d->s, ask, nask, &hist, &nhist, cause);
 		if (r == 1)
@@ -1129,8 +1145,25 @@ driver_jobs(const struct experiment *e, struct journal *j,
 	return 0;
 }
 
+/* Stop the live driver of a backend whose jobs die with it. */
+static int
+stop_owner(const struct experiment *e, long *stopped, char **cause)
+{
+	const struct scheduler	*sc;
+	struct run_owner	 o;
+
+	*stopped = 0;
+	if (!run_owner_read(e, &o) || o.pid == (long)getpid() ||
+	    (sc = scheduler_find(o.backend)) == NULL ||
+	    sched_has(sc, SCHED_CHAINS))
+		return 0;
+	*stopped = o.pid;
+	return run_owner_stop(e, o.pid, cause);
+}
+
 int
-driver_cancel(const struct experiment *e, size_t *n, char **cause)
+driver_cancel(const struct experiment *e, size_t *n, long *stopped,
+    char **cause)
 {
 	const struct scheduler	*sc;
 	struct job_summary	*v;
@@ -1166,5 +1199,7 @@ driver_cancel(const struct experiment *e, size_t *n, char **cause)
 	free(ids);
 	free(v);
 	journal_release(&j);
+	if (rc == 0)
+		rc = stop_owner(e, stopped, cause);
 	return rc;
 }

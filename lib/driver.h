@@ -67,8 +67,11 @@ int	 driver_jobs(const struct experiment *, struct journal *,
 
 /*
  * calib cancel: cancel every live job of the experiment, recording each in
- * the journal first.  *n is set to the number of jobs cancelled.
+ * the journal first.  *n is set to the number of jobs cancelled.  A calib
+ * run of a backend whose jobs die with it (local) is stopped too, even
+ * between jobs: *stopped is its pid, or 0.
  */
-int	 driver_cancel(const struct experiment *, size_t *n, char **cause);
+int	 driver_cancel(const struct experiment *, size_t *n, long *stopped,
+	    char **cause);
 
 #endif

@@ -339,6 +339,24 @@ attempt_release(struct attempt *a)
 }
 
 int
+member_locked(const char *dir)
+{
+	char	*path = path_join(dir, ".lock");
+	int	 fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		r = 0;
+	else
+		r = errno == EWOULDBLOCK ? 1 : -1;
+	close(fd);
+	return r;
+}
+
+int
 forward_run(const struct experiment *e, long it, long m,
     struct member_status *st, char **cause)
 {

@@ -16,6 +16,13 @@ int	 forward_run(const struct experiment *, long it, long m,
 	    struct member_status *st, char **cause);
 
 /*
+ * Whether a calib exec holds the member in folder dir now: 1 yes, 0 no,
+ * -1 cannot tell.  (It holds the lock from before "running" is recorded
+ * until the attempt's end is.)
+ */
+int	 member_locked(const char *dir);
+
+/*
  * The member that an array task of a batch job stands for:
  * CALIB_MEMBER_INDEX, which the job script sets from its scheduler's array
  * index, plus CALIB_ARRAY_OFFSET.  Returns 0, or -1 with *cause set.

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/fsio.h"
@@ -59,6 +60,8 @@ run_owner_read(const struct experiment *e, struct run_owner *o)
 			o->start = strtoull(eq, NULL, 10);
 		else if (!strcmp(line, "since"))
 			o->since = atof(eq);
+		else if (!strcmp(line, "backend"))
+			snprintf(o->backend, sizeof o->backend, "%s", eq);
 		else if (!strcmp(line, "command"))
 			snprintf(o->command, sizeof o->command, "%s", eq);
 	}
@@ -71,8 +74,8 @@ run_owner_read(const struct experiment *e, struct run_owner *o)
 }
 
 int
-run_owner_write(const struct experiment *e, const char *command,
-    char **cause)
+run_owner_write(const struct experiment *e, const char *backend,
+    const char *command, char **cause)
 {
 	char	*path = path_join(e->output_dir, ".run.owner"), *text, host[256];
 	int	 rc;
@@ -80,12 +83,34 @@ run_owner_write(const struct experiment *e, const char *command,
 	memset(host, 0, sizeof host);
 	gethostname(host, sizeof host - 1);
 	text = xasprintf("pid=%ld\nhost=%s\nstart=%llu\nsince=%.3f\n"
-	    "command=%s\n", (long)getpid(), host,
-	    process_start((long)getpid()), now(), command);
+	    "backend=%s\ncommand=%s\n", (long)getpid(), host,
+	    process_start((long)getpid()), now(), backend, command);
 	rc = write_file_atomic(path, text, strlen(text), cause);
 	free(text);
 	free(path);
 	return rc;
+}
+
+/* How long run_owner_stop waits for a driver to stop, seconds. */
+#define STOP_PATIENCE	60.0
+
+int
+run_owner_stop(const struct experiment *e, long pid, char **cause)
+{
+	struct run_owner	 o;
+	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
+	double			 deadline = now() + STOP_PATIENCE;
+
+	if (kill((pid_t)pid, SIGTERM) == -1 && errno != ESRCH)
+		return failf(cause, "cannot stop calib run (pid %ld): %s", pid,
+		    strerror(errno));
+	while (run_owner_read(e, &o) && o.pid == pid) {
+		if (now() > deadline)
+			return failf(cause, "calib run (pid %ld) has not "
+			    "stopped after %.0f s", pid, STOP_PATIENCE);
+		nanosleep(&ts, NULL);
+	}
+	return 0;
 }
 
 /* "another 'calib run' (pid 123 on node1 since ...)" */

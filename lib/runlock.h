@@ -14,6 +14,7 @@ struct run_owner {
 	char		 host[256];
 	unsigned long long start;	/* the process's start, in clock ticks */
 	double		 since;		/* when it took the lock */
+	char		 backend[32];
 	char		 command[256];
 };
 
@@ -24,12 +25,17 @@ struct run_owner {
  */
 int	 run_lock(const struct experiment *, char **cause);
 /* Record this process as the driver: call once it holds the lock. */
-int	 run_owner_write(const struct experiment *, const char *command,
-	    char **cause);
+int	 run_owner_write(const struct experiment *, const char *backend,
+	    const char *command, char **cause);
 /*
  * The driver recorded in .run.owner, when it is still alive on this host
  * (1); 0 when there is none or it is gone.
  */
 int	 run_owner_read(const struct experiment *, struct run_owner *);
+/*
+ * Stop the live driver pid (SIGTERM) and wait, for up to a minute, until
+ * it is gone; its local members stop with it.  Returns 0, or -1.
+ */
+int	 run_owner_stop(const struct experiment *, long pid, char **cause);
 
 #endif

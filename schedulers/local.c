@@ -35,9 +35,6 @@
 #include "lib/util.h"
 #include "schedulers/scheduler.h"
 
-/* How long calib cancel waits for a local driver to stop, seconds. */
-#define STOP_PATIENCE	60.0
-
 struct ltask {
 	long		 index;		/* array index; -1 for a single job */
 	pid_t		 pid;
@@ -65,6 +62,8 @@ struct local {
 	int		 dirty;		/* states changed since .local-jobs */
 	sigset_t	 oldmask;
 };
+
+static int	save_states(struct local *, char **);
 
 static int
 local_available(char **cause)
@@ -315,8 +314,8 @@ advance(struct local *l, char **cause)
 				    "CANCELLED DependencyNeverSatisfied");
 				continue;
 			}
-			/* An update (one task) never waits for a slot. */
-			if (j->n > 1 && (running >= limit ||
+			/* An update (no index) never waits for a slot. */
+			if (j->t[k].index >= 0 && (running >= limit ||
 			    mine >= (size_t)j->max_running))
 				break;
 			if (spawn(l, j, &j->t[k], cause) != 0)
@@ -337,6 +336,7 @@ local_submit(struct sched *s, const struct job_request *q, char **id,
 	long		*idx = NULL;
 	size_t		 n = 1, k;
 	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char		*why = NULL;
 
 	if (q->command == NULL)
 		return failf(cause, "the local backend needs the job's command");
@@ -367,7 +367,15 @@ local_submit(struct sched *s, const struct job_request *q, char **id,
 	}
 	free(idx);
 	*id = xstrdup(j->id);
-	return advance(l, cause);
+	/*
+	 * The job is recorded: a task that cannot start now (fork failing)
+	 * starts at a later query, which reports the error if it persists.
+	 */
+	if (advance(l, &why) != 0)
+		free(why);
+	if (save_states(l, &why) != 0)
+		free(why);
+	return 0;
 }
 
 /*
@@ -415,13 +423,14 @@ foreign_states(struct local *l, char *const *ids, size_t n,
 {
 	struct run_owner	 o;
 	char			*path, *buf = NULL, *line, *save, *id, *end;
-	char			*st, *at;
+	char			*st, *at, *seen;
 	long			 task;
 	int			 phase;
 	size_t			 i;
 
 	if (!run_owner_read(l->base.exp, &o) || o.pid == (long)getpid())
 		return;
+	seen = xcalloc(n + 1, 1);
 	path = path_join(l->base.exp->output_dir, ".local-jobs");
 	if (is_file(path))
 		read_file(path, &buf, NULL, NULL);
@@ -441,10 +450,19 @@ foreign_states(struct local *l, char *const *ids, size_t n,
 		    strtol(at + 1, NULL, 10) != o.pid)
 			continue;
 		for (i = 0; i < n; i++)
-			if (!strcmp(ids[i], id))
+			if (!strcmp(ids[i], id)) {
 				sched_add_info(v, nv, id, task, phase, st + 1);
+				seen[i] = 1;
+			}
 	}
 	free(buf);
+	/* Submitted since the driver last wrote the file: live. */
+	for (i = 0; i < n; i++)
+		if (!seen[i] && (at = strrchr(ids[i], '@')) != NULL &&
+		    strtol(at + 1, NULL, 10) == o.pid)
+			sched_add_info(v, nv, ids[i], -1, PHASE_QUEUED,
+			    "PENDING submitted by calib run");
+	free(seen);
 }
 
 static int
@@ -473,26 +491,6 @@ local_query(struct sched *s, char *const *ids, size_t n, struct job_info **v,
 	return 0;
 }
 
-/* Stop the driver of a foreign job and wait until it is gone. */
-static int
-stop_driver(struct local *l, long pid, char **cause)
-{
-	struct run_owner	 o;
-	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
-	double			 deadline = now() + STOP_PATIENCE;
-
-	if (kill((pid_t)pid, SIGTERM) == -1 && errno != ESRCH)
-		return failf(cause, "cannot stop calib run (pid %ld): %s", pid,
-		    strerror(errno));
-	while (run_owner_read(l->base.exp, &o) && o.pid == pid) {
-		if (now() > deadline)
-			return failf(cause, "calib run (pid %ld) has not "
-			    "stopped after %.0f s", pid, STOP_PATIENCE);
-		nanosleep(&ts, NULL);
-	}
-	return 0;
-}
-
 static int
 local_cancel_jobs(struct sched *s, char *const *ids, size_t n, char **cause)
 {
@@ -504,7 +502,7 @@ local_cancel_jobs(struct sched *s, char *const *ids, size_t n, char **cause)
 	for (i = 0; i < n; i++) {
 		if ((j = job_by_id(l, ids[i], strlen(ids[i]))) == NULL) {
 			if (foreign_driver(l, ids[i], &pid) && pid != stopped) {
-				if (stop_driver(l, pid, cause) != 0)
+				if (run_owner_stop(l->base.exp, pid, cause) != 0)
 					return -1;
 				stopped = pid;
 			}

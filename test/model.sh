@@ -2,7 +2,7 @@
 # The forward model of calib's CLI tests: g = (a, a + b, b) from an env
 # parameter file.  $CALIB_EXPERIMENT_DIR/mode picks a misbehaviour for the
 # members it names ("fail 2 3", "sleep 1", "nan", "short", "nooutput",
-# "hang", "block FILE 2 3").
+# "hang", "block FILE 2 3", "stubborn FILE 2": like block, deaf to SIGTERM).
 . "$1"
 out=$2
 mode=$(cat "$CALIB_EXPERIMENT_DIR/mode" 2>/dev/null)
@@ -10,7 +10,7 @@ env | grep '^CALIB_' | sort >calib.env
 set -- $mode
 what=$1
 [ $# -gt 0 ] && shift
-if [ "$what" = block ]; then
+if [ "$what" = block ] || [ "$what" = stubborn ]; then
 	file=$1
 	shift
 fi
@@ -26,6 +26,7 @@ if [ "$hit" = 1 ]; then
 	hang) sleep 1000 & echo $! >child.pid; wait; exit 0 ;;
 	kill) kill -9 $$ ;;
 	block) while [ ! -e "$file" ]; do sleep 0.05; done ;;
+	stubborn) trap '' TERM; while [ ! -e "$file" ]; do sleep 0.05; done ;;
 	esac
 fi
 awk -v a="$a" -v b="$b" 'BEGIN { printf "%.17g\n%.17g\n%.17g\n", a, a + b, b }' >"$out"

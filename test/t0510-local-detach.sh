@@ -101,7 +101,35 @@ check "members 1 and 2 ran once" sh -c \
      grep -q '^attempt=1$' k/output/iteration_000/member_002/status"
 check "the calibration is complete" test -f k/output/iteration_001/ensemble.h5
 
-# 4. A model that fails is failed, not retried, and the update says why.
+# 4. Cancelled before its first member started: the driver stops all the
+#    same.
+SIZE=2 ITERATIONS=1 make_experiment early
+try "$CALIB" run -d early/calib.yaml
+pid=$(driver_pid early)
+try "$CALIB" cancel early/calib.yaml
+expect_rc 0 "calib cancel at once after calib run -d"
+check "stops the driver" sh -c "! kill -0 $pid 2>/dev/null"
+check "and says so" sh -c "grep -q 'cancelled 1 job' out || grep -q 'stopped calib run (pid $pid)' out"
+
+# 5. Started again while the killed driver's members are still stopping:
+#    they are waited for, then run again, not counted as retries.
+rm -f go
+SIZE=2 ITERATIONS=1 make_experiment s "algorithm: {failures: {max_retries: 0}}"
+echo "stubborn $TRASH/go 2" >s/mode
+try "$CALIB" run -d s/calib.yaml
+pid=$(driver_pid s)
+check "member 2 runs" poll 30 sh -c \
+    "grep -q '^outcome=running' s/output/iteration_000/member_002/status 2>/dev/null"
+kill -KILL "$pid"
+touch go
+try "$CALIB" run s/calib.yaml
+expect_rc 0 "calib run right after the kill finishes"
+check "member 2 was waited for, then run again as no retry" \
+    has out "member 2: interrupted by Terminated; submitting it again (not a retry)"
+check "its second attempt succeeded" \
+    grep -q '^attempt=2$' s/output/iteration_000/member_002/status
+
+# 6. A model that fails is failed, not retried, and the update says why.
 SIZE=3 ITERATIONS=1 make_experiment f "algorithm: {failures: {min_success: 3}}"
 echo "fail 2" >f/mode
 try "$CALIB" run f/calib.yaml

@@ -62,7 +62,11 @@ parse_case(char **w, int nw, struct member_facts *f, struct decision *want)
 	f->phase = scheds[i].phase;
 	assert_true((o = outcome_parse(w[1])) >= 0);
 	f->outcome = o;
-	f->this_job = !strcmp(w[2], "this");
+	/* alive, dead: this job's, and its calib exec holds the member or not */
+	f->this_job = !strcmp(w[2], "this") || !strcmp(w[2], "alive") ||
+	    !strcmp(w[2], "dead");
+	f->exec_alive = !strcmp(w[2], "alive");
+	f->exec_gone = !strcmp(w[2], "dead");
 	j = lookup(journals, w[3]);
 	f->has_job = j > 0;
 	f->has_id = j > 1;
