@@ -35,6 +35,9 @@
 #include "lib/util.h"
 #include "schedulers/scheduler.h"
 
+/* The longest the states file lags behind the driver, seconds. */
+#define SAVE_EVERY	0.5
+
 struct ltask {
 	long		 index;		/* array index; -1 for a single job */
 	pid_t		 pid;
@@ -60,6 +63,7 @@ struct local {
 	struct ljob	*jobs;
 	size_t		 njobs;
 	int		 dirty;		/* states changed since .local-jobs */
+	double		 saved;		/* when .local-jobs was last written */
 	sigset_t	 oldmask;
 };
 
@@ -412,8 +416,10 @@ save_states(struct local *l, char **cause)
 	rc = write_file_atomic(path, b.s, b.len, cause);
 	free(path);
 	buf_release(&b);
-	if (rc == 0)
+	if (rc == 0) {
 		l->dirty = 0;
+		l->saved = now();
+	}
 	return rc;
 }
 
@@ -530,10 +536,16 @@ local_wait(struct sched *s, double seconds)
 	sigset_t	 set;
 	char		*cause = NULL;
 
-	/* Others see the states as of this wait; a write failing is not
-	   the calibration's failure, and the next wait tries again. */
-	if (l->dirty && save_states(l, &cause) != 0)
-		free(cause);
+	/*
+	 * Others see the states as of this wait, written at most every
+	 * SAVE_EVERY seconds however fast members end; a write failing is
+	 * not the calibration's failure, and the next wait tries again.
+	 */
+	if (l->dirty && now() - l->saved >= SAVE_EVERY) {
+		if (save_states(l, &cause) != 0)
+			free(cause);
+	} else if (l->dirty && seconds > l->saved + SAVE_EVERY - now())
+		seconds = l->saved + SAVE_EVERY - now();
 	if (seconds <= 0)
 		return;
 	sigemptyset(&set);
