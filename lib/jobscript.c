@@ -96,6 +96,15 @@ job_script(const struct experiment *e, const struct scheduler *sc,
 	v[5] = (struct tvar){ "calib", qcalib };
 	v[6] = (struct tvar){ "output_dir", qout };
 	rc = template_render(tmpl, origin, v, 7, text, cause);
+	/* calib exec reads only calib's names: a template must set them. */
+	if (rc == 0 && kind == JOB_MEMBERS &&
+	    strstr(*text, "CALIB_MEMBER_INDEX=") == NULL) {
+		rc = failf(cause, "%s: a member job script must set "
+		    "CALIB_MEMBER_INDEX (and CALIB_JOB_ID) from the scheduler's "
+		    "array index and job id; see calib-templates(7)", origin);
+		free(*text);
+		*text = NULL;
+	}
 	free(tmpl);
 	free(origin);
 	free(dirs);

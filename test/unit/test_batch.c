@@ -197,9 +197,20 @@ test_own_templates(void **state)
 
 	(void)state;
 	assert_int_equal(mkdirs(test_path("tmpl"), NULL), 0);
+	/* A template of an older calib, which read Slurm's variables. */
 	put_text("tmpl/member.sbatch", "#!/bin/sh\n{{directives}}\nexec "
 	    "{{calib}} exec -i {{iteration}} {{output_dir}}\n");
 	load_experiment(base_yaml, "backend: {templates: tmpl}\n", &e);
+	assert_int_equal(job_script(&e, &sched_slurm, "/c", JOB_MEMBERS, 1,
+	    &text, &cause), -1);
+	assert_null(text);
+	assert_non_null(strstr(cause, "tmpl/member.sbatch: a member job script "
+	    "must set CALIB_MEMBER_INDEX"));
+	free(cause);
+	cause = NULL;
+	put_text("tmpl/member.sbatch", "#!/bin/sh\n{{directives}}\n"
+	    "export CALIB_MEMBER_INDEX=$SLURM_ARRAY_TASK_ID\nexec "
+	    "{{calib}} exec -i {{iteration}} {{output_dir}}\n");
 	text = render(&e, JOB_MEMBERS, 1);
 	assert_non_null(strstr(text, "\nexec '/opt/calib 1.0/bin/calib' exec "
 	    "-i 1 '"));
