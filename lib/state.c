@@ -252,18 +252,60 @@ h5_out_commit(struct h5_out *o, int err, char **cause)
 	return rc;
 }
 
+/*
+ * The shape of numeric dataset name, checked before anything is read into
+ * memory: rank 1 or up to max_rank (2), dims[1] 1 for rank 1, and *total
+ * their product, at most CALIB_MAX_VALUES.  Files calib reads may come
+ * from anywhere: a rank of 32 must not overrun dims.
+ */
+static int
+h5_shape(hid_t f, const char *name, int max_rank, hsize_t dims[2],
+    size_t *total, const char *path, char **cause)
+{
+	H5T_class_t	 cls;
+	hsize_t		 stored = 0;
+	size_t		 tsize;
+	hid_t		 d;
+	int		 rank;
+
+	dims[0] = 0;
+	dims[1] = 1;
+	if (H5LTfind_dataset(f, name) <= 0)
+		return failf(cause, "%s: missing dataset '%s'", path, name);
+	if (H5LTget_dataset_ndims(f, name, &rank) < 0 || rank < 1 ||
+	    rank > max_rank)
+		return failf(cause, "%s: dataset '%s' has rank %d, expected %s",
+		    path, name, rank, max_rank == 1 ? "1" : "1 or 2");
+	if (H5LTget_dataset_info(f, name, dims, &cls, &tsize) < 0 ||
+	    (cls != H5T_FLOAT && cls != H5T_INTEGER) || tsize == 0)
+		return failf(cause, "%s: dataset '%s' is not numeric", path,
+		    name);
+	if (dims[0] > CALIB_MAX_VALUES || dims[1] > CALIB_MAX_VALUES ||
+	    size_mul(dims[0], dims[1], CALIB_MAX_VALUES, total) != 0)
+		return failf(cause, "%s: dataset '%s' is too large", path, name);
+	/*
+	 * calib writes its datasets whole, uncompressed: one whose stored
+	 * bytes are fewer than its values claims a size it does not have.
+	 */
+	if (*total > 0 && (d = H5Dopen2(f, name, H5P_DEFAULT)) >= 0) {
+		stored = H5Dget_storage_size(d);
+		H5Dclose(d);
+	}
+	if (*total > 0 && stored / tsize < *total)
+		return failf(cause, "%s: dataset '%s' holds %llu bytes for %zu "
+		    "values", path, name, (unsigned long long)stored, *total);
+	return 0;
+}
+
 static int
 h5_read(hid_t f, const char *name, double *out, size_t expect, const char *path,
     char **cause)
 {
-	hsize_t		 dims[2] = { 0, 1 };
-	int		 rank;
+	hsize_t		 dims[2];
 	size_t		 total;
 
-	if (H5LTget_dataset_ndims(f, name, &rank) < 0 || rank < 1 || rank > 2 ||
-	    H5LTget_dataset_info(f, name, dims, NULL, NULL) < 0)
-		return failf(cause, "%s: missing dataset '%s'", path, name);
-	total = dims[0] * (rank == 2 ? dims[1] : 1);
+	if (h5_shape(f, name, 2, dims, &total, path, cause) != 0)
+		return -1;
 	if (total != expect)
 		return failf(cause, "%s: dataset '%s' has %zu values, expected %zu",
 		    path, name, total, expect);
@@ -346,13 +388,31 @@ ensemble_write(const struct experiment *e, const struct ensemble *en,
 	return h5_out_commit(&o, err, cause);
 }
 
+/* The random state's length: a dataset of rank 1 and bytes. */
+static int
+rng_shape(hid_t f, hsize_t *len)
+{
+	H5T_class_t	 cls;
+	size_t		 tsize;
+	int		 rank;
+
+	if (H5LTfind_dataset(f, "rng_state") <= 0 ||
+	    H5LTget_dataset_ndims(f, "rng_state", &rank) < 0 || rank != 1 ||
+	    H5LTget_dataset_info(f, "rng_state", len, &cls, &tsize) < 0 ||
+	    cls != H5T_INTEGER || tsize != 1)
+		return -1;
+	return 0;
+}
+
 int
 ensemble_read(const struct experiment *e, long it, struct ensemble *en,
     char **cause)
 {
 	char		*path = iteration_file(e, it, "ensemble.h5");
 	char		 type[64];
-	hsize_t		 rl = 0;
+	hsize_t		 rl = 0, al;
+	H5T_class_t	 acls;
+	size_t		 alen;
 	hid_t		 f;
 	long		 n;
 	int		 rc = -1;
@@ -387,8 +447,9 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 	    h5_read(f, "constrained", en->theta, en->n * en->p, path, cause))
 		goto out;
 	en->rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (H5LTget_dataset_info(f, "rng_state", &rl, NULL, NULL) < 0 ||
-	    rl != gsl_rng_size(en->rng) ||
+	if (rng_shape(f, &rl) != 0 || rl != gsl_rng_size(en->rng) ||
+	    H5LTget_attribute_info(f, "rng_state", "type", &al, &acls,
+	    &alen) < 0 || acls != H5T_STRING || alen >= sizeof type ||
 	    H5LTget_attribute_string(f, "rng_state", "type", type) < 0 ||
 	    strcmp(type, gsl_rng_name(en->rng)) != 0 ||
 	    H5LTread_dataset(f, "rng_state", H5T_NATIVE_UCHAR,
@@ -497,6 +558,7 @@ results_read(const struct experiment *e, long it, struct results *r,
 {
 	char		*path = iteration_file(e, it, "results.h5");
 	hsize_t		 dims[2];
+	size_t		 total;
 	hid_t		 f;
 	int		 rc = -1;
 
@@ -507,21 +569,33 @@ results_read(const struct experiment *e, long it, struct results *r,
 		return -1;
 	}
 	r->iteration = it;
-	if (H5LTget_dataset_info(f, "G", dims, NULL, NULL) < 0 ||
-	    h5_get(f, "timestep", &r->timestep)) {
-		failf(cause, "%s: missing dataset 'G'", path);
+	if (h5_shape(f, "G", 2, dims, &total, path, cause) != 0)
+		goto out;
+	if (h5_get(f, "timestep", &r->timestep)) {
+		failf(cause, "%s: missing attribute 'timestep'", path);
 		goto out;
 	}
 	r->n = dims[0];
 	r->d = dims[1];
-	r->g = xmallocarray(r->n * r->d, sizeof *r->g);
+	if ((long)r->n != e->ensemble_size) {
+		failf(cause, "%s: dataset 'G' has %zu rows, the experiment has "
+		    "%ld members", path, r->n, e->ensemble_size);
+		goto out;
+	}
+	r->g = xmallocarray(total ? total : 1, sizeof *r->g);
 	r->ok = xcalloc(r->n, sizeof *r->ok);
 	r->misfit = xmallocarray(r->n, sizeof *r->misfit);
-	if (h5_read(f, "G", r->g, r->n * r->d, path, cause) ||
-	    h5_read(f, "misfit", r->misfit, r->n, path, cause))
+	if (h5_read(f, "G", r->g, total, path, cause) ||
+	    h5_read(f, "misfit", r->misfit, r->n, path, cause) ||
+	    h5_shape(f, "success", 1, dims, &total, path, cause))
 		goto out;
+	if (total != r->n) {
+		failf(cause, "%s: dataset 'success' has %zu values, expected "
+		    "%zu", path, total, r->n);
+		goto out;
+	}
 	if (H5LTread_dataset_int(f, "success", r->ok) < 0) {
-		failf(cause, "%s: missing dataset 'success'", path);
+		failf(cause, "%s: cannot read 'success'", path);
 		goto out;
 	}
 	if (read_stop(f, r->stop, sizeof r->stop) != 0) {
@@ -570,6 +644,7 @@ observations_read(const struct experiment *e, struct observations *o,
 {
 	char		*path = path_join(e->output_dir, "observations.h5");
 	hsize_t		 dims[2];
+	size_t		 total;
 	hid_t		 f;
 	int		 rc = -1;
 
@@ -579,11 +654,10 @@ observations_read(const struct experiment *e, struct observations *o,
 		free(path);
 		return -1;
 	}
-	if (H5LTget_dataset_info(f, "y", dims, NULL, NULL) < 0) {
-		failf(cause, "%s: missing dataset 'y'", path);
+	if (h5_shape(f, "y", 1, dims, &o->d, path, cause) != 0 ||
+	    size_mul(o->d, o->d, SIZE_MAX / sizeof(double), &total) != 0 ||
+	    size_mul(e->ncalib, o->d, SIZE_MAX / sizeof(double), &total) != 0)
 		goto out;
-	}
-	o->d = dims[0];
 	o->y = xmallocarray(o->d, sizeof *o->y);
 	if (h5_read(f, "y", o->y, o->d, path, cause))
 		goto out;
@@ -621,9 +695,7 @@ observations_count(const struct experiment *e, size_t *d, char **cause)
 		free(path);
 		return -1;
 	}
-	if (H5LTget_dataset_info(f, "y", dims, NULL, NULL) < 0)
-		rc = failf(cause, "%s: missing dataset 'y'", path);
-	*d = dims[0];
+	rc = h5_shape(f, "y", 1, dims, d, path, cause);
 	H5Fclose(f);
 	free(path);
 	return rc;

@@ -88,6 +88,35 @@ xasprintf(const char *fmt, ...)
 }
 
 int
+size_mul(size_t a, size_t b, size_t limit, size_t *out)
+{
+	if (b != 0 && a > limit / b)
+		return -1;
+	*out = a * b;
+	return 0;
+}
+
+char *
+quote_bytes(const char *s, size_t len, size_t max)
+{
+	size_t		 i, k = 0, n = len < max ? len : max;
+	char		*q = xmallocarray(n + 1, 4);
+	unsigned char	 c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			k += snprintf(q + k, 5, "\\x%02x", c);
+		else
+			q[k++] = (char)c;
+	}
+	if (n < len)
+		k += snprintf(q + k, 4, "...");
+	q[k] = '\0';
+	return q;
+}
+
+int
 failf(char **cause, const char *fmt, ...)
 {
 	va_list	 ap;

@@ -21,6 +21,25 @@ char	*xvasprintf(const char *, va_list);
  */
 int	 failf(char **cause, const char *, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The most values calib reads from one file or dataset, or holds in one
+ * matrix: 2^34 (128 GiB of doubles), far above what fits in memory, so
+ * that sizes computed from it never overflow.  Documented in calib.yaml(5).
+ */
+#define CALIB_MAX_VALUES	((size_t)1 << 34)
+
+/*
+ * *out = a * b when that is at most limit (and does not overflow): 0, else
+ * -1.  The one place sizes from files and experiments are multiplied.
+ */
+int	 size_mul(size_t a, size_t b, size_t limit, size_t *out);
+
+/*
+ * Untrusted bytes for a message: at most max bytes of s[0..len), control
+ * and non-ASCII bytes as \xNN, "..." when cut.  Owned by the caller.
+ */
+char	*quote_bytes(const char *s, size_t len, size_t max);
+
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t	 edit_distance(const char *, const char *);
 

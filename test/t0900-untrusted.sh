@@ -1,0 +1,78 @@
+#!/bin/sh
+# Files calib did not write itself, and values that would reach a shell:
+# each reproduces a defect found by review (issue "Untrusted files never
+# crash calib"), and must end in a clear error, never a crash.
+. "$(dirname "$0")/lib.sh"
+
+# no_crash: the last try ended by exit, not by a signal or a sanitizer.
+no_crash() {
+	[ "$rc" -lt 128 ] && ! grep -q 'Sanitizer\|runtime error\|Aborted' err
+}
+
+# 1. HDF5 state files of any shape: rank, size, string length.
+SIZE=3 ITERATIONS=2 make_experiment h
+"$CALIB" run h/calib.yaml >/dev/null 2>&1
+h5edit() {
+	/usr/bin/python3 - "$@" <<'PY'
+import sys, h5py, numpy as np
+path, what = sys.argv[1], sys.argv[2]
+f = h5py.File(path, "r+")
+if what == "rank32":
+    g = f["G"][...]
+    del f["G"]
+    f["G"] = g.reshape([1] * 30 + list(g.shape))
+elif what == "rng_rank32":
+    s = f["rng_state"][...]
+    t = f["rng_state"].attrs["type"]
+    del f["rng_state"]
+    f["rng_state"] = s.reshape([1] * 31 + [s.size])
+    f["rng_state"].attrs["type"] = t
+elif what == "long_type":
+    f["rng_state"].attrs["type"] = "m" * 300
+elif what == "short_success":
+    del f["success"]
+    f["success"] = np.ones(1, dtype=np.int32)
+elif what == "text_G":
+    del f["G"]
+    f["G"] = np.array([b"x" * 8] * 3)
+elif what == "sparse_y":
+    del f["y"]
+    f.create_dataset("y", shape=(1 << 33,), dtype="f8", chunks=(1024,))
+f.close()
+PY
+}
+cp h/output/iteration_000/results.h5 r0.h5
+h5edit h/output/iteration_000/results.h5 rank32
+try "$CALIB" status h/calib.yaml
+check "status on a results.h5 whose G has rank 32 fails cleanly" no_crash
+check "naming the file and the dataset" has err "iteration_000/results.h5: dataset 'G' has rank 32, expected 1 or 2"
+cp r0.h5 h/output/iteration_000/results.h5
+h5edit h/output/iteration_000/results.h5 short_success
+try "$CALIB" status h/calib.yaml
+check "a 'success' of the wrong length is refused" has err "dataset 'success' has 1 values, expected 3"
+cp r0.h5 h/output/iteration_000/results.h5
+h5edit h/output/iteration_000/results.h5 text_G
+try "$CALIB" status h/calib.yaml
+check "a G of strings is refused" has err "dataset 'G' is not numeric"
+cp r0.h5 h/output/iteration_000/results.h5
+cp h/output/iteration_001/ensemble.h5 e1.h5
+h5edit h/output/iteration_001/ensemble.h5 rng_rank32
+rm -f h/output/iteration_001/results.h5 h/output/iteration_002/*.h5
+try "$CALIB" update -i 1 h/calib.yaml
+check "update with a random state of rank 32 fails cleanly" no_crash
+check "saying the state is foreign" has err "missing or foreign random state"
+cp e1.h5 h/output/iteration_001/ensemble.h5
+h5edit h/output/iteration_001/ensemble.h5 long_type
+try "$CALIB" update -i 1 h/calib.yaml
+check "a 300-byte generator name does not overrun" no_crash
+check "and is refused" has err "missing or foreign random state"
+cp e1.h5 h/output/iteration_001/ensemble.h5
+cp h/output/observations.h5 obs.h5
+h5edit h/output/observations.h5 sparse_y
+try "$CALIB" status h/calib.yaml
+check "an observations.h5 claiming 2^33 values it does not hold is refused" \
+    has err "dataset 'y' holds"
+check "without trying to allocate them" no_crash
+cp obs.h5 h/output/observations.h5
+
+done_testing
