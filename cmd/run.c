@@ -11,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "lib/driver.h"
 #include "lib/fsio.h"
+#include "lib/jobscript.h"
 #include "lib/runlock.h"
 #include "lib/util.h"
 
@@ -303,10 +304,6 @@ cmd_run(int argc, char **argv)
 
 	if ((rc = parse_args(argc, argv, &a)) >= 0)
 		return rc;
-	if (sched_available(a.sc, &cause) != 0) {
-		error_cause(cause);
-		return EXIT_FAIL;
-	}
 	/* Jobs run the very binary that drives them. */
 	if ((len = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
 		fprintf(stderr, "calib: cannot find its own executable\n");
@@ -315,7 +312,15 @@ cmd_run(int argc, char **argv)
 	self[len] = '\0';
 	if ((rc = open_experiment(a.experiment, &e)) != EXIT_OK)
 		return rc;
-	if ((rc = take_experiment(&e, &lock, &cause)) != EXIT_OK) {
+	/* Nothing that would break a job script's lines reaches one. */
+	if (sched_has(a.sc, SCHED_SCRIPTS) && job_script_check(&e,
+	    e.backend.calib ? e.backend.calib : self, &cause) != 0)
+		rc = EXIT_USAGE;
+	else if (sched_available(a.sc, &cause) != 0)
+		rc = EXIT_FAIL;
+	else
+		rc = take_experiment(&e, &lock, &cause);
+	if (rc != EXIT_OK) {
 		error_cause(cause);
 		experiment_release(&e);
 		return rc;

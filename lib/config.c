@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,11 @@
 #include "lib/buf.h"
 #include "lib/fsio.h"
 #include "lib/util.h"
+
+/* Upper bounds of sizes and counts, documented in calib.yaml(5). */
+#define MAX_COMPONENTS	1000000L	/* calibrated values per member */
+#define MAX_COUNT	1000000L	/* nodes, tasks, cpus, jobs at once */
+#define DURATION_MAX	(10 * 365 * 86400.0)	/* seconds */
 
 struct yctx {
 	const char	*file;
@@ -198,7 +204,7 @@ get_double(struct yctx *y, yaml_node_t *map, const char *where, const char *key,
 
 static int
 get_long(struct yctx *y, yaml_node_t *map, const char *where, const char *key,
-    int need, long min, long *out)
+    int need, long min, long max, long *out)
 {
 	yaml_node_t	*n = get(y, map, key);
 	char		*path = subkey(where, key), *end;
@@ -220,6 +226,8 @@ get_long(struct yctx *y, yaml_node_t *map, const char *where, const char *key,
 		    s ? s : "a collection");
 	else if (v < min)
 		rc = yerr(y, n, path, "must be at least %ld, got %ld", min, v);
+	else if (v > max)
+		rc = yerr(y, n, path, "must be at most %ld, got %ld", max, v);
 	else
 		*out = v;
 	free(path);
@@ -405,7 +413,7 @@ parse_params(struct yctx *y, yaml_node_t *root, struct experiment *e)
 		if (check_keys(y, pn, path, keys) != 0)
 			goto bad;
 		size = 1;
-		if (get_long(y, pn, path, "size", 0, 1, &size) != 0)
+		if (get_long(y, pn, path, "size", 0, 1, MAX_COMPONENTS, &size) != 0)
 			goto bad;
 		par->size = size;
 		par->vector = (sz = get(y, pn, "size")) != NULL;
@@ -589,6 +597,42 @@ fm_command(struct yctx *y, yaml_node_t *fm, struct experiment *e)
 	return 0;
 }
 
+/*
+ * Why name cannot be a file of the member's folder, or NULL when it can:
+ * a relative path that stays inside the folder, printable, and none of
+ * the files calib keeps there itself.
+ */
+static const char *
+member_file_why(const char *name)
+{
+	static const char *const own[] = { "status", "model.log", "exec.log",
+	    ".lock", NULL };
+	const char	*p, *base;
+	size_t		 i, k;
+
+	if (*name == '\0' || *name == '/')
+		return "a relative path inside the member's folder";
+	for (p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "a name without control characters";
+	for (p = name; *p; p += k + (p[k] == '/')) {
+		k = strcspn(p, "/");
+		if (k == 0 || (k == 2 && !strncmp(p, "..", 2)) ||
+		    (k == 1 && *p == '.'))
+			return "a relative path inside the member's folder, "
+			    "without '..', '.' or empty parts";
+	}
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	for (i = 0; own[i]; i++)
+		if (!strcmp(base, own[i]) && base == name)
+			return "not one of calib's own files (status, model.log, "
+			    "exec.log, .lock)";
+	if (base == name && !strncmp(base, ".status", 7))
+		return "not one of calib's own files (status, model.log, "
+		    "exec.log, .lock)";
+	return NULL;
+}
+
 /* forward_model.parameter_file: name, format, template. */
 static int
 fm_parameter_file(struct yctx *y, yaml_node_t *fm, struct experiment *e)
@@ -611,9 +655,11 @@ fm_parameter_file(struct yctx *y, yaml_node_t *fm, struct experiment *e)
 	    get_string(y, pf, where, "format", 0, &fmt) ||
 	    get_string(y, pf, where, "template", 0, &s))
 		goto out;
-	if (strchr(e->pfile, '/') || !strcmp(e->pfile, "..")) {
+	if (strchr(e->pfile, '/') || member_file_why(e->pfile)) {
 		yerr(y, get(y, pf, "name"), "forward_model.parameter_file.name",
-		    "a file name without '/'");
+		    "'%s': expected a file name without '/', %s",
+		    e->pfile, strchr(e->pfile, '/') ? "in the member's folder" :
+		    member_file_why(e->pfile));
 		goto out;
 	}
 	if (fmt != NULL) {
@@ -667,6 +713,12 @@ fm_output(struct yctx *y, yaml_node_t *fm, struct experiment *e)
 	    get_string(y, o, where, "dataset", 0, &e->output.dataset) ||
 	    get_string(y, o, where, "format", 0, &fmt))
 		goto out;
+	if (member_file_why(e->output.path) != NULL) {
+		yerr(y, get(y, o, "file"), "forward_model.output.file", "'%s': "
+		    "expected %s", e->output.path,
+		    member_file_why(e->output.path));
+		goto out;
+	}
 	e->output.format = vformat_of(e->output.path);
 	if (fmt != NULL) {
 		for (i = 0; ofmts[i] && strcmp(ofmts[i], fmt); i++)
@@ -677,6 +729,11 @@ fm_output(struct yctx *y, yaml_node_t *fm, struct experiment *e)
 			goto out;
 		}
 		e->output.format = i;
+	}
+	if (e->pfile && !strcmp(e->output.path, e->pfile)) {
+		yerr(y, get(y, o, "file"), "forward_model.output.file", "'%s' is "
+		    "also the parameter file's name", e->output.path);
+		goto out;
 	}
 	if ((e->output.format == VF_HDF5) != (e->output.dataset != NULL)) {
 		yerr(y, o, where, e->output.dataset ?
@@ -849,7 +906,7 @@ parse_esmda(struct yctx *y, yaml_node_t *m, struct experiment *e)
 	if (n->type == YAML_SCALAR_NODE) {
 		long c = 0;
 
-		if (get_long(y, m, w, "weights", 1, 1, &c) != 0)
+		if (get_long(y, m, w, "weights", 1, 1, 9999, &c) != 0)
 			return -1;
 		if (c > 9999)
 			return yerr(y, n, "algorithm.esmda.weights", "at most "
@@ -1040,7 +1097,7 @@ alg_options(struct yctx *y, yaml_node_t *a, struct experiment *e)
 	if ((n = get(y, a, "uki")) != NULL && (check_keys(y, n, "algorithm.uki",
 	    ukeys) || get_bounded(y, n, "algorithm.uki", "alpha_reg", 0, 1, 1,
 	    &e->alg.alpha_reg) || get_long(y, n, "algorithm.uki", "update_freq",
-	    0, 0, &e->alg.update_freq) || get_bool(y, n, "algorithm.uki",
+	    0, 0, 9999, &e->alg.update_freq) || get_bool(y, n, "algorithm.uki",
 	    "impose_prior", &e->alg.impose_prior)))
 		return -1;
 	if ((n = get(y, a, "eks")) != NULL && alg_eks(y, n, e) != 0)
@@ -1060,7 +1117,7 @@ alg_failures(struct yctx *y, yaml_node_t *f, struct experiment *e)
 	    get_double(y, f, "algorithm.failures", "min_success", 0,
 	    &e->min_success) ||
 	    get_string(y, f, "algorithm.failures", "handler", 0, &e->handler) ||
-	    get_long(y, f, "algorithm.failures", "max_retries", 0, 0,
+	    get_long(y, f, "algorithm.failures", "max_retries", 0, 0, 1000,
 	    &e->max_retries))
 		return -1;
 	n = get(y, f, "min_success");
@@ -1211,6 +1268,27 @@ parse_mem(const char *s, long *mb)
 	return 0;
 }
 
+/* Does s hold a control character (a newline, say)? */
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int
+list_has_control(const struct strlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (has_control(l->v[i]))
+			return 1;
+	return 0;
+}
+
 /* How much a job asks for: time, counts, memory, and where it runs. */
 static int
 res_amounts(struct yctx *y, yaml_node_t *n, const char *where,
@@ -1236,7 +1314,7 @@ res_amounts(struct yctx *y, yaml_node_t *n, const char *where,
 		goto bad;
 	}
 	for (i = 0; i < 4; i++)
-		if (get_long(y, n, where, nnames[i], 0, 1, nums[i]) != 0)
+		if (get_long(y, n, where, nnames[i], 0, 1, MAX_COUNT, nums[i]) != 0)
 			return -1;
 	if ((v = get(y, n, "mem")) != NULL && (scalar(v) == NULL ||
 	    parse_mem(scalar(v), &r->mem_mb) != 0)) {
@@ -1338,6 +1416,11 @@ res_setup(struct yctx *y, yaml_node_t *n, const char *where,
 			yerr(y, k, path, "empty command");
 			goto out;
 		}
+		if (list_has_control(&r->setup[r->nsetup - 1])) {
+			yerr(y, k, path, "a command with a control character "
+			    "(a job script line must stay one line)");
+			goto out;
+		}
 	}
 	rc = 0;
 out:
@@ -1368,9 +1451,10 @@ res_env(struct yctx *y, yaml_node_t *n, const char *where,
 			    scalar(k));
 			goto out;
 		}
-		if (scalar(node(y, p->value)) == NULL) {
+		if (scalar(node(y, p->value)) == NULL ||
+		    has_control(scalar(node(y, p->value)))) {
 			yerr(y, node(y, p->value), path, "expected a string "
-			    "value");
+			    "value without control characters");
 			goto out;
 		}
 		r->env_names.v = xreallocarray(r->env_names.v,
@@ -1419,7 +1503,7 @@ parse_backend(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	if (n == NULL)
 		return 0;
 	if (check_keys(y, n, "backend", keys) ||
-	    get_long(y, n, "backend", "max_running", 0, 1,
+	    get_long(y, n, "backend", "max_running", 0, 1, MAX_COUNT,
 	    &e->backend.max_running) ||
 	    get_string(y, n, "backend", "calib", 0, &e->backend.calib) ||
 	    get_string(y, n, "backend", "templates", 0, &s))
@@ -1455,6 +1539,7 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 	yaml_node_t	*obs, *v;
 	char		*od = NULL;
 	long		 seed = 0;
+	size_t		 cells;
 
 	if (root == NULL)
 		return failf(y->cause, "%s: empty experiment file", y->file);
@@ -1472,9 +1557,10 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 		e->output_dir = path_join(e->dir, od ? od : "output");
 	free(od);
 	e->ensemble_size = e->iterations = -1;
-	if (get_long(y, root, "", "ensemble_size", 0, 2, &e->ensemble_size) ||
-	    get_long(y, root, "", "iterations", 0, 0, &e->iterations) ||
-	    get_long(y, root, "", "seed", 0, 0, &seed))
+	if (get_long(y, root, "", "ensemble_size", 0, 2, LONG_MAX,
+	    &e->ensemble_size) ||
+	    get_long(y, root, "", "iterations", 0, 0, LONG_MAX, &e->iterations) ||
+	    get_long(y, root, "", "seed", 0, 0, LONG_MAX, &seed))
 		return -1;
 	e->seed = seed;
 	if (e->ensemble_size > 999999)
@@ -1502,9 +1588,16 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 	if (parse_forward(y, root, e) != 0 ||
 	    parse_resources(y, root, "resources", &e->res) != 0 ||
 	    parse_resources(y, root, "update_resources", &e->update_res) != 0 ||
-	    parse_backend(y, root, e) != 0)
+	    parse_backend(y, root, e) != 0 || parse_algorithm(y, root, e) != 0)
 		return -1;
-	return parse_algorithm(y, root, e);
+	/* With ensemble_size known (uki derives it): the ensemble's size. */
+	if (e->ncalib > MAX_COMPONENTS || size_mul(e->ensemble_size, e->ncalib,
+	    CALIB_MAX_VALUES, &cells) != 0)
+		return yerr(y, get(y, root, "parameters"), "parameters", "%zu "
+		    "calibrated values for %ld members: at most %ld values per "
+		    "member, and %zu in the ensemble", e->ncalib,
+		    e->ensemble_size, MAX_COMPONENTS, CALIB_MAX_VALUES);
+	return 0;
 }
 
 int
@@ -1683,7 +1776,7 @@ parse_duration(const char *s, double *out)
 		if (h < 0 || m < 0 || m > 59 || sec < 0 || sec > 59)
 			return -1;
 		*out = h * 3600.0 + m * 60.0 + sec;
-		return 0;
+		return *out <= DURATION_MAX ? 0 : -1;
 	}
 	if (*s == '\0')
 		return -1;
@@ -1703,6 +1796,9 @@ parse_duration(const char *s, double *out)
 		total += v * unit;
 		s = end;
 	}
+	/* Ten years: far beyond any queue, and safe to convert to long. */
+	if (!(total <= DURATION_MAX))
+		return -1;
 	*out = total;
 	return 0;
 }

@@ -52,10 +52,11 @@ noise_values(const struct experiment *e, size_t d, struct observations *o,
 	}
 	for (i = 0; i < d; i++) {
 		if (!(v[i] > 0) || !isfinite(v[i])) {
-			free(v);
-			return failf(cause, "%s: noise value %zu is %g; it must be "
+			failf(cause, "%s: noise value %zu is %g; it must be "
 			    "positive and finite", no->src.path ? no->src.path :
 			    "observations.noise", i + 1, v[i]);
+			free(v);
+			return -1;
 		}
 		o->std[i] = no->kind == NOISE_STD ? v[i] : sqrt(v[i]);
 	}

@@ -10,6 +10,45 @@
 #include "lib/template.h"
 #include "lib/util.h"
 
+/* Why path cannot go into a job script's lines, or NULL. */
+static const char *
+script_path_why(const char *path)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return "has a control character (a newline would start a "
+			    "line of its own in the job script)";
+		if (*p == ' ' || *p == '\t' || *p == '\'' || *p == '"' ||
+		    *p == '\\')
+			return "has a blank, a quote or a backslash, which "
+			    "scheduler directive lines cannot hold";
+	}
+	return NULL;
+}
+
+int
+job_script_check(const struct experiment *e, const char *calib, char **cause)
+{
+	const char	*why;
+	char		*q;
+	int		 rc = 0;
+
+	if ((why = script_path_why(e->output_dir)) != NULL) {
+		q = quote_bytes(e->output_dir, strlen(e->output_dir), 200);
+		rc = failf(cause, "output directory '%s' %s; choose another "
+		    "output_dir", q, why);
+		free(q);
+	} else if ((why = script_path_why(calib)) != NULL) {
+		q = quote_bytes(calib, strlen(calib), 200);
+		rc = failf(cause, "calib binary '%s' %s; set backend.calib", q,
+		    why);
+		free(q);
+	}
+	return rc;
+}
+
 /* The setup lines of a job script: modules, variables, commands. */
 static char *
 setup_lines(const struct resources *r)
@@ -77,7 +116,8 @@ job_script(const struct experiment *e, const struct scheduler *sc,
 	free(file);
 	if (rc != 0)
 		return -1;
-	if (directives(e, sc, r, kind, it, &dirs, cause) != 0) {
+	if (job_script_check(e, calib, cause) != 0 ||
+	    directives(e, sc, r, kind, it, &dirs, cause) != 0) {
 		free(tmpl);
 		free(origin);
 		return -1;

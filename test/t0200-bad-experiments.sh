@@ -7,6 +7,7 @@ printf '1\n2\n3\n' >obs.txt
 printf '1\n2 x3\n' >obs-bad.txt
 printf '1\n1\n1\n1\n' >std4.txt
 printf '1 0.5\n' >loc2.txt
+printf '1\n0\n1\n' >std0.txt
 awk -v dir="$TRASH" '
 	/^## / { n++; f = sprintf("%s/case%02d", dir, n); print substr($0, 4) >(f ".expect"); next }
 	/^#/ && !n { next }

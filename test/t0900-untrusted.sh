@@ -75,4 +75,26 @@ check "an observations.h5 claiming 2^33 values it does not hold is refused" \
 check "without trying to allocate them" no_crash
 cp obs.h5 h/output/observations.h5
 
+# 2. A newline in a path that would go into a job script.
+SIZE=2 ITERATIONS=1 make_experiment nl 'output_dir: "out\ntouch /tmp/calib-injected\n#"'
+for b in slurm pbs torque; do
+	try "$CALIB" run -b $b nl/calib.yaml
+	expect_rc 2 "run -b $b refuses an output_dir with a newline"
+	check "saying why, the newline escaped" has err 'output directory'
+	check "and what to do" has err "has a control character (a newline would start a line of its own in the job script); choose another output_dir"
+done
+check "nothing was written" sh -c "! ls nl | grep -q out"
+d=$(printf 'ex\nperiment')
+mkdir -p "$d"
+SIZE=2 ITERATIONS=1 make_experiment "$d"
+try "$CALIB" run -b slurm "$d/calib.yaml"
+expect_rc 2 "an experiment folder with a newline in its name is refused for a batch backend"
+check "naming the output directory, escaped" has err 'ex\x0aperiment/output'
+try "$CALIB" run "$d/calib.yaml"
+expect_rc 0 "and runs on the local backend, where no script is written"
+check "to its end" test -f "$d/output/iteration_001/ensemble.h5"
+SIZE=2 ITERATIONS=1 make_experiment sp 'output_dir: "my output"'
+try "$CALIB" run -b pbs sp/calib.yaml
+expect_rc 2 "a blank in the output directory is refused where a directive holds it"
+
 done_testing
