@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,31 +178,70 @@ rename_durable(const char *from, const char *to, char **cause)
 	return fsync_dir(to, cause);
 }
 
+const char *
+file_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
 int
 read_file(const char *path, char **bufp, size_t *lenp, char **cause)
 {
-	FILE	*fp = fopen(path, "rb");
-	char	*buf = NULL;
-	size_t	 len = 0, cap = 0, n;
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len = 0, cap = 0;
+	ssize_t		 n;
+	int		 fd;
 
-	if (fp == NULL)
+	/* Not blocking on a FIFO, not reading a device: files only. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return failf(cause, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		failf(cause, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return failf(cause, "%s: is %s, not a file", path,
+		    file_kind(st.st_mode));
+	}
+	cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	buf = xreallocarray(NULL, cap + 1, 1);
 	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 65536;
+		if (len == cap) {
+			/* The file grew since fstat: double, within reason. */
+			if (size_mul(cap, 2, SIZE_MAX / 4, &cap) != 0) {
+				n = -1;
+				errno = EFBIG;
+				break;
+			}
 			buf = xreallocarray(buf, cap + 1, 1);
 		}
-		n = fread(buf + len, 1, cap - len, fp);
-		len += n;
-		if (n == 0)
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
+		len += n;
 	}
-	if (ferror(fp)) {
-		fclose(fp);
+	if (n == -1) {
+		failf(cause, "%s: read error: %s", path, strerror(errno));
+		close(fd);
 		free(buf);
-		return failf(cause, "%s: read error", path);
+		return -1;
 	}
-	fclose(fp);
+	close(fd);
 	buf[len] = '\0';
 	*bufp = buf;
 	if (lenp)

@@ -6,6 +6,7 @@
 #ifndef CALIB_FSIO_H
 #define CALIB_FSIO_H
 
+#include <sys/types.h>
 #include <stdio.h>
 #include <stddef.h>
 
@@ -29,7 +30,13 @@ int	 sync_path(const char *path, char **cause);
 /* rename(2) then fsync the directory of `to`. */
 int	 rename_durable(const char *from, const char *to, char **cause);
 
-/* Read a whole file; the buffer is NUL-terminated and owned by the caller. */
+/* "a directory", "a FIFO", ...: what a file of this mode is, for messages. */
+const char	*file_kind(mode_t);
+
+/*
+ * Read a whole regular file (a directory, FIFO or device is an error that
+ * says so); the buffer is NUL-terminated and owned by the caller.
+ */
 int	 read_file(const char *path, char **buf, size_t *len, char **cause);
 
 /* Create a directory and its parents (mode 0777 less umask). */

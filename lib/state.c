@@ -1,4 +1,5 @@
 /* The output directory: HDF5 state files, member status, parameter files. */
+#include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -858,12 +859,20 @@ read_member_output(const struct experiment *e, long it, long m, size_t d,
 {
 	char		*dir = member_dir(e, it, m);
 	struct vsource	 src;
+	struct stat	 sb;
 	size_t		 n = 0, i;
 	int		 rc = -1;
 
 	vsource_copy(&src, &e->output);
 	free(src.path);
 	src.path = path_join(dir, e->output.path);
+	src.max = d;
+	if (lstat(src.path, &sb) == 0 && !S_ISREG(sb.st_mode) &&
+	    !S_ISLNK(sb.st_mode)) {
+		failf(cause, "output '%s' is %s, not a file", src.path,
+		    file_kind(sb.st_mode));
+		goto out;
+	}
 	if (!wait_file(src.path, 0)) {
 		failf(cause, "output '%s' was not written", src.path);
 		goto out;

@@ -95,9 +95,12 @@ read_text(const char *path, double **out, size_t *n, char **cause)
 		if (end == p || (*end && !isspace((unsigned char)*end) &&
 		    *end != ',' && *end != ';' && *end != '#')) {
 			size_t tl = strcspn(p, " \t\r\n,;#");
+			/* Whatever the model wrote: escaped, cut at 40. */
+			char *q = quote_bytes(p, tl, 40);
 
-			failf(cause, "%s:%zu:%zu: not a number: '%.*s'", path, line,
-			    (size_t)(p - bol) + 1, (int)(tl > 40 ? 40 : tl), p);
+			failf(cause, "%s:%zu:%zu: not a number: '%s'", path, line,
+			    (size_t)(p - bol) + 1, q);
+			free(q);
 			free(v);
 			free(buf);
 			return -1;
@@ -124,13 +127,46 @@ h5_open_ro(const char *path)
 	return f;
 }
 
+static int
+read_h5(const char *path, const char *dataset, size_t max, double **out,
+    size_t *rows, size_t *cols, char **cause);
+
 int
 mat_read_h5(const char *path, const char *dataset, double **out, size_t *rows,
     size_t *cols, char **cause)
 {
+	return read_h5(path, dataset, CALIB_MAX_VALUES, out, rows, cols, cause);
+}
+
+/* The dataset's dimensions, their product bounded by max, and numeric. */
+static int
+h5_extent(hid_t d, hid_t sp, hsize_t *dims, int *rank, size_t max,
+    size_t *total)
+{
+	hid_t		 t;
+	H5T_class_t	 cls;
+	int		 i;
+
+	*total = 1;
+	if ((*rank = H5Sget_simple_extent_dims(sp, dims, NULL)) < 0)
+		return -1;
+	for (i = 0; i < *rank; i++)
+		if (size_mul(*total, dims[i], max, total) != 0)
+			return -1;
+	t = H5Dget_type(d);
+	cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+	if (t >= 0)
+		H5Tclose(t);
+	return cls == H5T_FLOAT || cls == H5T_INTEGER ? 0 : -1;
+}
+
+static int
+read_h5(const char *path, const char *dataset, size_t max, double **out,
+    size_t *rows, size_t *cols, char **cause)
+{
 	hid_t		 f, d = -1, sp = -1;
 	hsize_t		 dims[H5S_MAX_RANK];
-	int		 rank, i, rc = -1;
+	int		 rank, rc = -1;
 	size_t		 total = 1;
 	double		*v;
 
@@ -146,9 +182,11 @@ mat_read_h5(const char *path, const char *dataset, double **out, size_t *rows,
 		return failf(cause, "%s: no dataset '%s'", path, dataset);
 	}
 	sp = H5Dget_space(d);
-	rank = H5Sget_simple_extent_dims(sp, dims, NULL);
-	for (i = 0; i < rank; i++)
-		total *= dims[i];
+	if (h5_extent(d, sp, dims, &rank, max, &total) != 0) {
+		failf(cause, "%s: dataset '%s' is not numbers, or has more than "
+		    "%zu of them", path, dataset, max);
+		goto out;
+	}
 	v = xmallocarray(total ? total : 1, sizeof *v);
 	if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
 		free(v);
@@ -398,7 +436,8 @@ vec_read(const struct vsource *s, double **out, size_t *n, char **cause)
 	case VF_TEXT:
 		return read_text(s->path, out, n, cause);
 	case VF_HDF5:
-		return mat_read_h5(s->path, s->dataset, out, n, NULL, cause);
+		return read_h5(s->path, s->dataset, s->max ? s->max :
+		    CALIB_MAX_VALUES, out, n, NULL, cause);
 	case VF_NPY:
 		return read_npy(s->path, out, n, cause);
 	case VF_F64:

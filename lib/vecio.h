@@ -16,6 +16,11 @@ struct vsource {
 	char		*dataset;	/* HDF5 only */
 	double		*values;	/* VF_INLINE only */
 	size_t		 n;		/* VF_INLINE only */
+	/*
+	 * The most values an HDF5 dataset may claim before it is read (its
+	 * data may be compressed); 0: CALIB_MAX_VALUES.
+	 */
+	size_t		 max;
 };
 
 /* The format a file name implies by its extension (VF_TEXT by default). */

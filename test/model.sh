@@ -2,7 +2,8 @@
 # The forward model of calib's CLI tests: g = (a, a + b, b) from an env
 # parameter file.  $CALIB_EXPERIMENT_DIR/mode picks a misbehaviour for the
 # members it names ("fail 2 3", "sleep 1", "nan", "short", "nooutput",
-# "hang", "block FILE 2 3", "stubborn FILE 2": like block, deaf to SIGTERM).
+# "hang", "block FILE 2 3", "stubborn FILE 2": like block, deaf to SIGTERM;
+# "dir", "fifo", "binary": the output is a folder, a FIFO, control bytes).
 . "$1"
 out=$2
 mode=$(cat "$CALIB_EXPERIMENT_DIR/mode" 2>/dev/null)
@@ -23,6 +24,9 @@ if [ "$hit" = 1 ]; then
 	nan) printf 'nan\n1\n2\n' >"$out"; exit 0 ;;
 	short) printf '1\n2\n' >"$out"; exit 0 ;;
 	nooutput) exit 0 ;;
+	dir) mkdir -p "$out"; exit 0 ;;
+	fifo) mkfifo "$out"; exit 0 ;;
+	binary) printf '1\n\033[31m\001\002zz\n' >"$out"; exit 0 ;;
 	hang) sleep 1000 & echo $! >child.pid; wait; exit 0 ;;
 	kill) kill -9 $$ ;;
 	block) while [ ! -e "$file" ]; do sleep 0.05; done ;;

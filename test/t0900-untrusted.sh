@@ -97,4 +97,22 @@ SIZE=2 ITERATIONS=1 make_experiment sp 'output_dir: "my output"'
 try "$CALIB" run -b pbs sp/calib.yaml
 expect_rc 2 "a blank in the output directory is refused where a directive holds it"
 
+# 5. Outputs that are not text a person may read, or not files at all.
+SIZE=2 ITERATIONS=1 make_experiment o
+"$CALIB" init o/calib.yaml >/dev/null
+echo "binary 1" >o/mode
+try "$CALIB" exec -i 0 -m 1 o/calib.yaml
+expect_rc 1 "a binary output fails the member"
+check "its bytes are escaped in the message" has err "not a number: '\\x1b[31m\\x01\\x02zz'"
+check "and in the status file" has o/output/iteration_000/member_001/status '\x1b[31m\x01\x02zz'
+check "no control byte reaches them" sh -c "! grep -q \"\$(printf '\\033')\" err o/output/iteration_000/member_001/status"
+echo "dir 1" >o/mode
+try "$CALIB" exec -i 0 -m 1 o/calib.yaml
+check "an output that is a folder is named as such" has err "out.txt' is a directory, not a file"
+rm -rf o/output/iteration_000/member_001/out.txt
+echo "fifo 1" >o/mode
+try "$CALIB" exec -i 0 -m 1 o/calib.yaml
+check "a FIFO too, without blocking on it" has err "out.txt' is a FIFO, not a file"
+check "the status says outcome=invalid" grep -q '^outcome=invalid' o/output/iteration_000/member_001/status
+
 done_testing
