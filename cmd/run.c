@@ -163,7 +163,7 @@ background(const struct experiment *e, int *child)
 	pid_t	 pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1 || (fd = open(log, O_WRONLY | O_CREAT | O_APPEND |
-	    O_CLOEXEC, 0644)) == -1) {
+	    O_CLOEXEC, 0666)) == -1) {
 		fprintf(stderr, "calib: %s: %s\n", log, strerror(errno));
 		free(log);
 		return -1;

@@ -96,7 +96,7 @@ lock_member(const char *dir, int *fd, char **cause)
 	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
 	double		 deadline;
 
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	free(path);
 	if (*fd == -1)
 		return failf(cause, "%s: cannot lock: %s", dir, strerror(errno));
@@ -215,7 +215,7 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	char	*env[16];
 	size_t	 i = 0;
 
-	a->logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	a->logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (a->logfd == -1) {
 		failf(cause, "%s: %s", log, strerror(errno));
 		free(log);

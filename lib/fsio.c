@@ -71,6 +71,31 @@ fsync_dir(const char *path, char **cause)
 	return rc;
 }
 
+static mode_t
+user_umask(void)
+{
+	static mode_t	 mask = (mode_t)-1;
+
+	/* umask can only be read by setting it: once, put straight back. */
+	if (mask == (mode_t)-1) {
+		mask = umask(077);
+		umask(mask);
+	}
+	return mask;
+}
+
+mode_t
+file_mode(void)
+{
+	return 0666 & ~user_umask();
+}
+
+mode_t
+dir_mode(void)
+{
+	return 0777 & ~user_umask();
+}
+
 int
 af_open(struct atomic_file *af, const char *path, char **cause)
 {
@@ -90,7 +115,8 @@ af_open(struct atomic_file *af, const char *path, char **cause)
 		memset(af, 0, sizeof *af);
 		return -1;
 	}
-	fchmod(fd, 0644);
+	/* mkstemp makes it 0600: as any file the user creates, instead. */
+	fchmod(fd, file_mode());
 	af->fp = fdopen(fd, "w");
 	if (af->fp == NULL) {
 		close(fd);
@@ -247,6 +273,43 @@ read_file(const char *path, char **bufp, size_t *lenp, char **cause)
 	if (lenp)
 		*lenp = len;
 	return 0;
+}
+
+/* .NAME.tmpXXXXXX, as af_open and the HDF5 writer name their files. */
+static int
+temp_name(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n > 11 && s[0] == '.' && !strncmp(s + n - 10, ".tmp", 4);
+}
+
+size_t
+sweep_temps(const char *dir, int depth, double age)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*p;
+	size_t		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		p = path_join(dir, de->d_name);
+		if (lstat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode) && depth > 0)
+				n += sweep_temps(p, depth - 1, age);
+			else if (S_ISREG(st.st_mode) && temp_name(de->d_name) &&
+			    now() - st.st_mtime > age && unlink(p) == 0)
+				n++;
+		}
+		free(p);
+	}
+	closedir(d);
+	return n;
 }
 
 int

@@ -16,7 +16,17 @@ struct atomic_file {
 	FILE	*fp;
 };
 
-/* Open a temporary file that af_commit will rename to path. */
+/*
+ * The mode of the files calib creates: 0666 less the umask, so that a
+ * group may share a calibration (umask 002).  Folders are 0777 less it.
+ */
+mode_t	 file_mode(void);
+mode_t	 dir_mode(void);
+
+/*
+ * Open a temporary file, created exclusively under an unpredictable name
+ * (.NAME.tmpXXXXXX) in path's folder, that af_commit will rename to path.
+ */
 int	 af_open(struct atomic_file *, const char *path, char **cause);
 /* Flush, fsync, rename into place and fsync the directory; frees af. */
 int	 af_commit(struct atomic_file *, char **cause);
@@ -38,6 +48,13 @@ const char	*file_kind(mode_t);
  * says so); the buffer is NUL-terminated and owned by the caller.
  */
 int	 read_file(const char *path, char **buf, size_t *len, char **cause);
+
+/*
+ * Remove temporary files (.NAME.tmpXXXXXX) last changed more than age
+ * seconds ago in dir and its folders down to depth levels: what a writer
+ * killed between creating and renaming left behind.  Returns how many.
+ */
+size_t	 sweep_temps(const char *dir, int depth, double age);
 
 /* Create a directory and its parents (mode 0777 less umask). */
 int	 mkdirs(const char *path, char **cause);

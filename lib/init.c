@@ -1,4 +1,5 @@
 /* calib init: validate, sample the prior ensemble, publish the output dir. */
+#include <sys/stat.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -325,6 +326,11 @@ init_experiment(struct experiment *e, int force, char **cause)
 	tmp = xasprintf("%s/.%s.initXXXXXX", parent, strrchr(final, '/') + 1);
 	if (mkdtemp(tmp) == NULL) {
 		failf(cause, "%s: cannot create: %s", tmp, strerror(errno));
+		goto out;
+	}
+	/* mkdtemp makes it 0700: the output directory follows the umask. */
+	if (chmod(tmp, dir_mode()) == -1) {
+		failf(cause, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	e->output_dir = tmp;

@@ -10,9 +10,14 @@
 #include "lib/template.h"
 #include "lib/util.h"
 
-/* Why path cannot go into a job script's lines, or NULL. */
+/*
+ * Why path cannot go into a job script, or NULL.  Every line of the script
+ * holds it quoted for the shell, except directive lines (in_directive),
+ * which the scheduler splits at blanks and where quotes are not the
+ * shell's.
+ */
 static const char *
-script_path_why(const char *path)
+script_path_why(const char *path, int in_directive)
 {
 	const unsigned char	*p;
 
@@ -20,8 +25,8 @@ script_path_why(const char *path)
 		if (*p < 0x20 || *p == 0x7f)
 			return "has a control character (a newline would start a "
 			    "line of its own in the job script)";
-		if (*p == ' ' || *p == '\t' || *p == '\'' || *p == '"' ||
-		    *p == '\\')
+		if (in_directive && (*p == ' ' || *p == '\t' || *p == '\'' ||
+		    *p == '"' || *p == '\\'))
 			return "has a blank, a quote or a backslash, which "
 			    "scheduler directive lines cannot hold";
 	}
@@ -35,12 +40,12 @@ job_script_check(const struct experiment *e, const char *calib, char **cause)
 	char		*q;
 	int		 rc = 0;
 
-	if ((why = script_path_why(e->output_dir)) != NULL) {
+	if ((why = script_path_why(e->output_dir, 1)) != NULL) {
 		q = quote_bytes(e->output_dir, strlen(e->output_dir), 200);
 		rc = failf(cause, "output directory '%s' %s; choose another "
 		    "output_dir", q, why);
 		free(q);
-	} else if ((why = script_path_why(calib)) != NULL) {
+	} else if ((why = script_path_why(calib, 0)) != NULL) {
 		q = quote_bytes(calib, strlen(calib), 200);
 		rc = failf(cause, "calib binary '%s' %s; set backend.calib", q,
 		    why);

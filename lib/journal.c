@@ -153,7 +153,7 @@ append(struct journal *j, const char *line, char **cause)
 	ssize_t	 n;
 	int	 fd, created = !is_file(j->path);
 
-	fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 	if (fd == -1)
 		return failf(cause, "%s: %s", j->path, strerror(errno));
 	while (off < len) {

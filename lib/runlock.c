@@ -91,6 +91,9 @@ run_owner_write(const struct experiment *e, const char *backend,
 	return rc;
 }
 
+/* A temporary file this much older is left from a writer that died. */
+#define STALE_AGE	600.0
+
 /* How long run_owner_stop waits for a driver to stop, seconds. */
 #define STOP_PATIENCE	60.0
 
@@ -135,7 +138,7 @@ run_lock(const struct experiment *e, char **cause)
 	char	*path = path_join(e->output_dir, ".run.lock");
 	int	 fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 	if (fd == -1) {
 		failf(cause, "%s: %s", path, strerror(errno));
 		free(path);
@@ -152,5 +155,11 @@ run_lock(const struct experiment *e, char **cause)
 		return -1;
 	}
 	free(path);
+	/*
+	 * The experiment is ours: sweep what writers killed mid-file left
+	 * (output_dir, iteration and member folders).  Only files older
+	 * than STALE_AGE: a job of a detached chain may be writing one now.
+	 */
+	sweep_temps(e->output_dir, 2, STALE_AGE);
 	return fd;
 }

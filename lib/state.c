@@ -170,7 +170,9 @@ h5_create(const char *tmp)
 	hid_t	 fapl = H5Pcreate(H5P_FILE_ACCESS), f;
 
 	H5Pset_file_locking(fapl, 0, 1);
-	f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	H5E_BEGIN_TRY {
+		f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+	} H5E_END_TRY;
 	H5Pclose(fapl);
 	return f;
 }
@@ -215,17 +217,34 @@ struct h5_out {
 	hid_t	 f;
 };
 
+/*
+ * An HDF5 file under a temporary name: unpredictable (mkstemp's), and
+ * created exclusively (H5F_ACC_EXCL, O_EXCL underneath), so that nothing
+ * planted under that name, a symbolic link say, is ever followed.
+ */
 static int
 h5_out_open(struct h5_out *o, char *path, char **cause)
 {
 	char	*dir = path_dir(path);
+	int	 fd, tries;
 
 	o->path = path;
-	o->tmp = xasprintf("%s/.%s.tmp%ld", dir, strrchr(path, '/') + 1,
-	    (long)getpid());
+	o->tmp = NULL;
+	o->f = -1;
+	for (tries = 0; tries < 10 && o->f < 0; tries++) {
+		free(o->tmp);
+		o->tmp = xasprintf("%s/.%s.tmpXXXXXX", dir,
+		    strrchr(path, '/') + 1);
+		if ((fd = mkstemp(o->tmp)) == -1)
+			break;
+		close(fd);
+		unlink(o->tmp);
+		o->f = h5_create(o->tmp);
+	}
 	free(dir);
-	if ((o->f = h5_create(o->tmp)) < 0) {
-		failf(cause, "%s: cannot create", o->tmp);
+	if (o->f < 0) {
+		failf(cause, "%s: cannot create a temporary file beside it",
+		    o->path);
 		free(o->path);
 		free(o->tmp);
 		return -1;

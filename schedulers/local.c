@@ -172,7 +172,7 @@ child(struct local *l, struct ljob *j, struct ltask *t, pid_t parent)
 		dup2(fd, STDIN_FILENO);
 		close(fd);
 	}
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
 	if (fd != -1) {
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);

@@ -115,4 +115,26 @@ try "$CALIB" exec -i 0 -m 1 o/calib.yaml
 check "a FIFO too, without blocking on it" has err "out.txt' is a FIFO, not a file"
 check "the status says outcome=invalid" grep -q '^outcome=invalid' o/output/iteration_000/member_001/status
 
+# 6. Files: stale temporary files swept, modes from the umask.
+SIZE=2 ITERATIONS=1 make_experiment t
+(umask 002 && "$CALIB" init t/calib.yaml >/dev/null)
+mode() { stat -c %a "$1"; }
+check "with umask 002 the output directory is group-writable" test "$(mode t/output)" = 775
+check "and so are the files init writes" test "$(mode t/output/iteration_000/ensemble.h5)" = 664
+check "the parameter files too" test "$(mode t/output/iteration_000/member_001/p.env)" = 664
+m=t/output/iteration_000/member_001
+: >$m/.status.tmpAb12Cd
+: >t/output/iteration_000/.results.h5.tmpZz99Yy
+: >$m/.status.tmpFresh1
+touch -d '1 hour ago' $m/.status.tmpAb12Cd t/output/iteration_000/.results.h5.tmpZz99Yy
+(umask 002 && "$CALIB" run t/calib.yaml >/dev/null 2>&1)
+check "calib run sweeps temporary files left by writers killed long ago" \
+    sh -c "test ! -e $m/.status.tmpAb12Cd && test ! -e t/output/iteration_000/.results.h5.tmpZz99Yy"
+check "and keeps a fresh one, whose writer may still be at work" test -e $m/.status.tmpFresh1
+check "the status files follow the umask" test "$(mode $m/status)" = 664
+check "results.h5 too" test "$(mode t/output/iteration_000/results.h5)" = 664
+(umask 077 && SIZE=2 ITERATIONS=1 make_experiment u && "$CALIB" init u/calib.yaml >/dev/null)
+check "with umask 077 the output directory is private" test "$(mode u/output)" = 700
+check "and its files too" test "$(mode u/output/iteration_000/ensemble.h5)" = 600
+
 done_testing
