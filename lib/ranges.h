@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-/* The largest number of indices ranges_parse expands. */
-#define RANGES_MAX	10000000L
+/* The most indices ranges_parse expands: more than any array calib submits. */
+#define RANGES_MAX	1000000L
 
 /* The list of v[0..n) (sorted numbers), as a new string. */
 char	*ranges_format(const long *v, size_t n);

@@ -3,7 +3,8 @@
 # parameter file.  $CALIB_EXPERIMENT_DIR/mode picks a misbehaviour for the
 # members it names ("fail 2 3", "sleep 1", "nan", "short", "nooutput",
 # "hang", "block FILE 2 3", "stubborn FILE 2": like block, deaf to SIGTERM;
-# "dir", "fifo", "binary": the output is a folder, a FIFO, control bytes).
+# "dir", "fifo", "binary": the output is a folder, a FIFO, control bytes;
+# "npyhuge": a .npy header whose shape's product wraps 64 bits).
 . "$1"
 out=$2
 mode=$(cat "$CALIB_EXPERIMENT_DIR/mode" 2>/dev/null)
@@ -27,6 +28,12 @@ if [ "$hit" = 1 ]; then
 	dir) mkdir -p "$out"; exit 0 ;;
 	fifo) mkfifo "$out"; exit 0 ;;
 	binary) printf '1\n\033[31m\001\002zz\n' >"$out"; exit 0 ;;
+	npyhuge) /usr/bin/python3 -c '
+import struct, sys
+h = b"{\x27descr\x27: \x27<f8\x27, \x27fortran_order\x27: False, \x27shape\x27: (2305843009213693952, 8), }"
+h += b" " * (63 - (10 + len(h)) % 64) + b"\n"
+open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h)
+' "$out"; exit 0 ;;
 	hang) sleep 1000 & echo $! >child.pid; wait; exit 0 ;;
 	kill) kill -9 $$ ;;
 	block) while [ ! -e "$file" ]; do sleep 0.05; done ;;

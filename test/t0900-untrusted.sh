@@ -97,6 +97,22 @@ SIZE=2 ITERATIONS=1 make_experiment sp 'output_dir: "my output"'
 try "$CALIB" run -b pbs sp/calib.yaml
 expect_rc 2 "a blank in the output directory is refused where a directive holds it"
 
+# 3. Sizes that overflow: a .npy shape, an array offset.
+SIZE=2 ITERATIONS=1 make_experiment np
+sed -i 's/out\.txt/out.npy/' np/calib.yaml
+"$CALIB" init np/calib.yaml >/dev/null
+echo "npyhuge 1" >np/mode
+try "$CALIB" exec -i 0 -m 1 np/calib.yaml
+expect_rc 1 "a .npy output whose shape wraps 64 bits fails the member"
+check "as a malformed header" has err "out.npy: malformed .npy header"
+check "without a crash" no_crash
+CALIB_MEMBER_INDEX=1 CALIB_ARRAY_OFFSET=9223372036854775807 \
+    try "$CALIB" exec -i 0 np/calib.yaml
+expect_rc 2 "an array offset that overflows the member number is refused"
+check "saying so" has err "is out of range"
+CALIB_MEMBER_INDEX=99999999999999999999 try "$CALIB" exec -i 0 np/calib.yaml
+expect_rc 2 "an index beyond a long is refused"
+
 # 5. Outputs that are not text a person may read, or not files at all.
 SIZE=2 ITERATIONS=1 make_experiment o
 "$CALIB" init o/calib.yaml >/dev/null

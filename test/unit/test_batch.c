@@ -264,6 +264,17 @@ test_parse_squeue(void **state)
 	job_info_free(v, n);
 	free(text);
 
+	/* A range no array of calib's has is refused, not expanded. */
+	assert_int_equal(slurm_parse_squeue("7_[1-9223372036854775807]|PENDING|"
+	    "None\n", &v, &n, &cause), -1);
+	assert_non_null(strstr(cause, "cannot read squeue output line"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(slurm_parse_squeue("7_[5-3]|PENDING|None\n", &v, &n,
+	    &cause), -1);
+	free(cause);
+	cause = NULL;
+
 	/* Without --array, pending tasks come as one line: 24_[3-12%2]. */
 	text = read_fixture("slurm", "squeue-compressed.txt");
 	assert_int_equal(slurm_parse_squeue(text, &v, &n, &cause), 0);
