@@ -100,17 +100,22 @@ parse(struct journal *j, char **cause)
 			}
 			else if (!strcmp(tok, "seq"))
 				x->seq = atol(eq);
-			else if (!strcmp(tok, "backend"))
+			else if (!strcmp(tok, "backend")) {
+				free(x->backend);
 				x->backend = xstrdup(eq);
+			}
 			else if (!strcmp(tok, "kind"))
 				x->kind = strcmp(eq, "update") ? JOB_MEMBERS :
 				    JOB_UPDATE;
 			else if (!strcmp(tok, "iteration"))
 				x->iteration = atol(eq);
-			else if (!strcmp(tok, "name"))
+			else if (!strcmp(tok, "name")) {
+				free(x->name);
 				x->name = xstrdup(eq);
-			else if (!strcmp(tok, "members"))
+			} else if (!strcmp(tok, "members")) {
+				free(x->members);
 				x->members = xstrdup(eq);
+			}
 			else if (!strcmp(tok, "offset"))
 				x->offset = atol(eq);
 			else if (!strcmp(tok, "time"))
@@ -121,7 +126,8 @@ parse(struct journal *j, char **cause)
 	}
 	free(buf);
 	for (i = 0; i < j->n; i++)
-		if (j->v[i].name == NULL || j->v[i].backend == NULL) {
+		if (j->v[i].name == NULL || j->v[i].backend == NULL ||
+		    (j->v[i].kind == JOB_MEMBERS && j->v[i].members == NULL)) {
 			failf(cause, "%s: damaged record %zu", j->path, i + 1);
 			journal_release(j);
 			return -1;
