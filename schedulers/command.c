@@ -38,7 +38,10 @@ sched_on_path(const char *prog)
 	return found;
 }
 
-/* The last non-empty line of a command's output, for messages. */
+/*
+ * The last non-empty line of a command's output, for messages: what the
+ * scheduler prints is escaped and cut, like any untrusted bytes.
+ */
 static char *
 last_line(const char *s)
 {
@@ -48,7 +51,7 @@ last_line(const char *s)
 		end--;
 	for (b = end; b > s && b[-1] != '\n'; b--)
 		;
-	return xasprintf("%.*s", (int)(end - b), b);
+	return quote_bytes(b, end - b, 300);
 }
 
 int
