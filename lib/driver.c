@@ -719,7 +719,7 @@ closed(struct driver *d, long it)
 static char *
 log_tail(struct driver *d, long it, const char *id)
 {
-	char	*name, *dir, *path, *buf, *p, *end, *line;
+	char	*name, *dir, *path, *buf, *p, *end, *line, *q;
 
 	name = d->sc->log_name(LOG_UPDATE, 0, id);
 	dir = iteration_dir(d->e, it);
@@ -730,7 +730,9 @@ log_tail(struct driver *d, long it, const char *id)
 			end--;
 		for (p = end; p > buf && p[-1] != '\n'; p--)
 			;
-		line = xasprintf("%.*s (%s)", (int)(end - p), p, path);
+		q = quote_bytes(p, end - p, 300);
+		line = xasprintf("%s (%s)", q, path);
+		free(q);
 		free(buf);
 	} else
 		line = xasprintf("see %s", path);
