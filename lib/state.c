@@ -408,6 +408,38 @@ ensemble_write(const struct experiment *e, const struct ensemble *en,
 	return h5_out_commit(&o, err, cause);
 }
 
+/*
+ * A string attribute into buf: a fixed-length string shorter than size.
+ * (A variable-length one, as h5py writes by default, is refused: reading
+ * it as fixed would hand back a pointer and leak its bytes.)
+ */
+static int
+attr_string(hid_t f, const char *obj, const char *name, char *buf,
+    size_t size)
+{
+	hid_t	 a, t, m = -1;
+	size_t	 len = 0;
+	int	 ok = 0;
+
+	if (H5Aexists_by_name(f, obj, name, H5P_DEFAULT) <= 0 ||
+	    (a = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+		return -1;
+	if ((t = H5Aget_type(a)) >= 0) {
+		ok = H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0 &&
+		    (len = H5Tget_size(t)) > 0 && len < size;
+		H5Tclose(t);
+	}
+	if (ok && (m = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_size(m, len) >= 0 &&
+	    H5Aread(a, m, buf) >= 0)
+		buf[len] = '\0';
+	else
+		ok = 0;
+	if (m >= 0)
+		H5Tclose(m);
+	H5Aclose(a);
+	return ok ? 0 : -1;
+}
+
 /* The random state's length: a dataset of rank 1 and bytes. */
 static int
 rng_shape(hid_t f, hsize_t *len)
@@ -430,9 +462,7 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 {
 	char		*path = iteration_file(e, it, "ensemble.h5");
 	char		 type[64];
-	hsize_t		 rl = 0, al;
-	H5T_class_t	 acls;
-	size_t		 alen;
+	hsize_t		 rl = 0;
 	hid_t		 f;
 	long		 n;
 	int		 rc = -1;
@@ -468,9 +498,7 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 		goto out;
 	en->rng = gsl_rng_alloc(gsl_rng_mt19937);
 	if (rng_shape(f, &rl) != 0 || rl != gsl_rng_size(en->rng) ||
-	    H5LTget_attribute_info(f, "rng_state", "type", &al, &acls,
-	    &alen) < 0 || acls != H5T_STRING || alen >= sizeof type ||
-	    H5LTget_attribute_string(f, "rng_state", "type", type) < 0 ||
+	    attr_string(f, "rng_state", "type", type, sizeof type) != 0 ||
 	    strcmp(type, gsl_rng_name(en->rng)) != 0 ||
 	    H5LTread_dataset(f, "rng_state", H5T_NATIVE_UCHAR,
 	    gsl_rng_state(en->rng)) < 0) {
@@ -533,17 +561,10 @@ results_write(const struct experiment *e, const struct results *r, char **cause)
 static int
 read_stop(hid_t f, char *buf, size_t size)
 {
-	hsize_t		 dims;
-	H5T_class_t	 cls;
-	size_t		 len;
-
 	buf[0] = '\0';
 	if (H5Aexists(f, "stop") <= 0)
 		return 0;
-	if (H5LTget_attribute_info(f, "/", "stop", &dims, &cls, &len) < 0 ||
-	    len >= size)
-		return -1;
-	return H5LTget_attribute_string(f, "/", "stop", buf) < 0;
+	return attr_string(f, "/", "stop", buf, size);
 }
 
 int

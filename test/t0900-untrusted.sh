@@ -35,6 +35,8 @@ elif what == "short_success":
 elif what == "text_G":
     del f["G"]
     f["G"] = np.array([b"x" * 8] * 3)
+elif what == "vlen_stop":
+    f.attrs["stop"] = "stopped by a colleague"
 elif what == "sparse_y":
     del f["y"]
     f.create_dataset("y", shape=(1 << 33,), dtype="f8", chunks=(1024,))
@@ -54,6 +56,12 @@ cp r0.h5 h/output/iteration_000/results.h5
 h5edit h/output/iteration_000/results.h5 text_G
 try "$CALIB" status h/calib.yaml
 check "a G of strings is refused" has err "dataset 'G' is not numeric"
+cp r0.h5 h/output/iteration_000/results.h5
+h5edit h/output/iteration_000/results.h5 vlen_stop
+try "$CALIB" status h/calib.yaml
+check "a variable-length 'stop' string is refused, not read as a pointer" \
+    has err "unreadable attribute 'stop'"
+check "cleanly" no_crash
 cp r0.h5 h/output/iteration_000/results.h5
 cp h/output/iteration_001/ensemble.h5 e1.h5
 h5edit h/output/iteration_001/ensemble.h5 rng_rank32
