@@ -1508,9 +1508,11 @@ parse_backend(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	    get_string(y, n, "backend", "calib", 0, &e->backend.calib) ||
 	    get_string(y, n, "backend", "templates", 0, &s))
 		return -1;
-	if (e->backend.calib && e->backend.calib[0] != '/')
+	if (e->backend.calib && e->backend.calib[0] != '/') {
+		free(s);
 		return yerr(y, get(y, n, "calib"), "backend.calib", "expected "
 		    "an absolute path (jobs may start in any folder)");
+	}
 	if (s != NULL) {
 		e->backend.templates = s[0] == '/' ? xstrdup(s) :
 		    path_join(e->dir, s);

@@ -187,7 +187,12 @@ read_h5(const char *path, const char *dataset, size_t max, double **out,
 		    "%zu of them", path, dataset, max);
 		goto out;
 	}
-	v = xmallocarray(total ? total : 1, sizeof *v);
+	/* A compressed dataset may claim more than memory holds: say so. */
+	if ((v = malloc((total ? total : 1) * sizeof *v)) == NULL) {
+		failf(cause, "%s: dataset '%s' has %zu values, more than fit in "
+		    "memory", path, dataset, total);
+		goto out;
+	}
 	if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
 		free(v);
 		failf(cause, "%s: dataset '%s' cannot be read as numbers", path,

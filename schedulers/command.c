@@ -114,12 +114,23 @@ sched_directive(struct buf *out, const char *prefix, const char *fmt, ...)
 }
 
 void
+sched_info_room(struct job_info **v, size_t n)
+{
+	/*
+	 * Room for element n of an array whose room is 8, or the power of two
+	 * at or above its length: doubling ahead, linear in the tasks.
+	 */
+	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0))
+		*v = xreallocarray(*v, n ? n * 2 : 8, sizeof **v);
+}
+
+void
 sched_add_info(struct job_info **v, size_t *n, const char *id, long task,
     enum job_phase phase, const char *state)
 {
 	struct job_info	*x;
 
-	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	sched_info_room(v, *n);
 	x = &(*v)[(*n)++];
 	x->id = xstrdup(id);
 	x->task = task;

@@ -668,9 +668,10 @@ ask(struct sched *s, char *const *ids, size_t nids, struct job_info **v,
 	    pbs_parse_json(r.out, &got, &ngot, cause);
 	if (rc == 0) {
 		match_ids(ids, nids, got, &ngot);
-		*v = xreallocarray(*v, *n + ngot + 1, sizeof **v);
-		memcpy(*v + *n, got, ngot * sizeof *got);
-		*n += ngot;
+		for (i = 0; i < ngot; i++) {
+			sched_info_room(v, *n);
+			(*v)[(*n)++] = got[i];
+		}
 		free(got);
 		/* "qstat: Unknown Job Id 1234[].server" */
 		for (line = strtok_r(r.err, "\n", &save); line && unknown;

@@ -168,6 +168,8 @@ char	*sched_join(char *const *v, size_t n, const char *sep);
 struct buf;
 void	 sched_directive(struct buf *out, const char *prefix, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* Room for element n of a job_info array grown by these two. */
+void	 sched_info_room(struct job_info **, size_t n);
 void	 sched_add_info(struct job_info **, size_t *, const char *id,
 	    long task, enum job_phase, const char *state);
 

@@ -319,7 +319,8 @@ parse_line(char *line, struct job_info **v, size_t *n)
 			return -1;
 		*end = '\0';
 		br[strcspn(br, "%")] = '\0';
-		if (ranges_parse(br, &idx, &k) != 0)
+		/* No answer about calib's jobs lists more tasks than this. */
+		if (ranges_parse(br, &idx, &k) != 0 || k > RANGES_MAX - *n)
 			return -1;
 		for (i = 0; i < k; i++)
 			add_info(v, n, line, idx[i], state);
