@@ -12,7 +12,7 @@ VERSION	:= 0.1.0
 DEB_BUILD := gcc make pkg-config libyaml-dev libhdf5-dev liblapacke-dev \
 	libopenblas-dev libgsl-dev libjansson-dev libxml2-dev
 DEB_CHECK := libcmocka-dev mandoc perl bsdextrautils python3 python3-numpy \
-	python3-h5py slurm-wlm slurm-wlm-torque iproute2 procps
+	python3-h5py slurm-wlm slurm-wlm-torque iproute2 procps clang
 
 PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -113,6 +113,43 @@ compare: deps-check
 test/bench/bench_update: test/bench/bench_update.c $(LIB_OBJ) CALIB-CFLAGS
 	$(Q_CC)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) -lm
 
+# libFuzzer harnesses for the parsers of untrusted input (test/fuzz/).  The
+# library is compiled again, with clang and the fuzzer, address and
+# undefined-behaviour sanitizers, into test/fuzz/obj/: never lib/*.o, which
+# are gcc's with other flags.  `make fuzz` runs each harness FUZZ_SECONDS.
+FUZZ_CC		:= clang
+FUZZ_SECONDS	?= 90
+FUZZ_FLAGS	:= -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DCALIB_VERSION='"$(VERSION)"' \
+	-DCALIB_DATADIR='"$(PREFIX)/share/calib"' -I. $(WARN) $(PKG_CFLAGS) \
+	$(FUZZ_FLAGS)
+FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:.c=)
+FUZZ_OBJ := $(addprefix test/fuzz/obj/,$(LIB_SRC:.c=.o))
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps-check fuzz-build
+	@sh test/fuzz/run.sh $(FUZZ_SECONDS)
+
+test/fuzz/obj/CFLAGS: FORCE
+	@mkdir -p $(@D); flags='$(subst ','\'',$(FUZZ_CC) $(FUZZ_CFLAGS))'; \
+	if test "$$flags" != "`cat $@ 2>/dev/null`"; then \
+		echo "  FLAGS   $@"; echo "$$flags" >$@; \
+	fi
+
+test/fuzz/obj/%.o: %.c test/fuzz/obj/CFLAGS
+	@mkdir -p $(@D)
+	$(Q_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+test/fuzz/obj/lib/template.o: lib/templates.inc
+
+$(FUZZ_BIN): test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_OBJ) test/fuzz/obj/CFLAGS
+	$(Q_LD)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lm
+
+-include $(FUZZ_OBJ:.o=.d)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
@@ -129,5 +166,7 @@ clean:
 	rm -f calib $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update \
 		lib/templates.inc CALIB-CFLAGS $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 	rm -rf test/trash share/examples/*/output
+	rm -rf test/fuzz/obj $(FUZZ_BIN)
 
-.PHONY: FORCE all deps deps-check demo check bench compare install clean
+.PHONY: FORCE all deps deps-check demo check bench compare install clean \
+	fuzz fuzz-build

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,6 +136,52 @@ proc_result_release(struct proc_result *r)
 	free(r->out);
 	free(r->err);
 	r->out = r->err = NULL;
+}
+
+static int	 probing;
+
+int
+proc_probe(int (*fn)(void *, char **), void *arg, const char *what,
+    char **cause)
+{
+	char	 msg[1024], *why = NULL;
+	size_t	 len = 0;
+	ssize_t	 n;
+	pid_t	 pid;
+	int	 p[2], ws, r;
+
+	if (probing)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return failf(cause, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return failf(cause, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		probing = 1;
+		close(p[0]);
+		r = fn(arg, &why);
+		if (r != 0 && why != NULL)
+			(void)!write(p[1], why, strlen(why));
+		_exit(r == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	while (len < sizeof msg - 1 && ((n = read(p[0], msg + len,
+	    sizeof msg - 1 - len)) > 0 || (n == -1 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	msg[len] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &ws, 0) == -1 && errno == EINTR)
+		;
+	if (WIFSIGNALED(ws))
+		return failf(cause, "%s: damaged: reading it crashed the HDF5 "
+		    "library (signal %d)", what, WTERMSIG(ws));
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		return failf(cause, "%s", len ? msg : "cannot read it");
+	return 0;
 }
 
 char *

@@ -19,6 +19,17 @@ int	 proc_run(char *const argv[], int (*drop)(const char *), double timeout,
 	    struct proc_result *, char **cause);
 void	 proc_result_release(struct proc_result *);
 
+/*
+ * Run fn(arg, cause) first in a child process, to find out whether it
+ * survives: for handing untrusted files to a library that may crash on
+ * them (HDF5 1.10 overruns buffers on some damaged files).  Returns 0 when
+ * fn returned 0 there (the caller then runs it for real), -1 with fn's
+ * message, or with "reading it crashed" naming what, when it died.  Inside
+ * such a child it calls fn directly.
+ */
+int	 proc_probe(int (*fn)(void *, char **), void *arg, const char *what,
+	    char **cause);
+
 /* The command line as a user would type it, for messages and logs. */
 char	*proc_argv_string(char *const argv[]);
 

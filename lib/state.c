@@ -11,6 +11,7 @@
 #include <hdf5_hl.h>
 
 #include "lib/fsio.h"
+#include "lib/proc.h"
 #include "lib/paramfile.h"
 #include "lib/state.h"
 #include "lib/util.h"
@@ -456,8 +457,8 @@ rng_shape(hid_t f, hsize_t *len)
 	return 0;
 }
 
-int
-ensemble_read(const struct experiment *e, long it, struct ensemble *en,
+static int
+ensemble_read_direct(const struct experiment *e, long it, struct ensemble *en,
     char **cause)
 {
 	char		*path = iteration_file(e, it, "ensemble.h5");
@@ -567,6 +568,20 @@ read_stop(hid_t f, char *buf, size_t size)
 	return attr_string(f, "/", "stop", buf, size);
 }
 
+static int
+stop_probe(void *path, char **cause)
+{
+	char	 stop[256];
+	hid_t	 f;
+	int	 r;
+
+	if ((f = h5_open(path)) < 0)
+		return failf(cause, "%s: cannot open as HDF5", (char *)path);
+	r = read_stop(f, stop, sizeof stop);
+	H5Fclose(f);
+	return r;
+}
+
 int
 iteration_final(const struct experiment *e, long it, char **why)
 {
@@ -582,10 +597,13 @@ iteration_final(const struct experiment *e, long it, char **why)
 	if (it >= e->iterations)
 		return 1;
 	path = iteration_file(e, it, "results.h5");
-	f = h5_open(path);
-	free(path);
-	if (f < 0)
+	/* A damaged results.h5 is not final; results_read will say why. */
+	if (proc_probe(stop_probe, path, path, NULL) != 0 ||
+	    (f = h5_open(path)) < 0) {
+		free(path);
 		return 0;
+	}
+	free(path);
 	r = read_stop(f, stop, sizeof stop) == 0 && stop[0] != '\0';
 	H5Fclose(f);
 	if (r && why)
@@ -593,8 +611,8 @@ iteration_final(const struct experiment *e, long it, char **why)
 	return r;
 }
 
-int
-results_read(const struct experiment *e, long it, struct results *r,
+static int
+results_read_direct(const struct experiment *e, long it, struct results *r,
     char **cause)
 {
 	char		*path = iteration_file(e, it, "results.h5");
@@ -679,8 +697,8 @@ observations_write(const struct experiment *e, const struct observations *ob,
 	return h5_out_commit(&o, err, cause);
 }
 
-int
-observations_read(const struct experiment *e, struct observations *o,
+static int
+observations_read_direct(const struct experiment *e, struct observations *o,
     char **cause)
 {
 	char		*path = path_join(e->output_dir, "observations.h5");
@@ -723,8 +741,8 @@ out:
 	return rc;
 }
 
-int
-observations_count(const struct experiment *e, size_t *d, char **cause)
+static int
+observations_count_direct(const struct experiment *e, size_t *d, char **cause)
 {
 	char		*path = path_join(e->output_dir, "observations.h5");
 	hsize_t		 dims[2];
@@ -939,4 +957,115 @@ out:
 	vsource_release(&src);
 	free(dir);
 	return rc;
+}
+
+/*
+ * The public readers of HDF5 state: each file is first read in a child
+ * process (proc_probe), so that a file the HDF5 library crashes on ends in
+ * an error naming it, not in a crash of calib.
+ */
+struct probe_args {
+	const struct experiment	*e;
+	long			 it;
+};
+
+static int
+ensemble_probe(void *arg, char **cause)
+{
+	struct probe_args	*a = arg;
+	struct ensemble		 en;
+
+	return ensemble_read_direct(a->e, a->it, &en, cause);
+}
+
+int
+ensemble_read(const struct experiment *e, long it, struct ensemble *en,
+    char **cause)
+{
+	struct probe_args	 a = { e, it };
+	char			*path = iteration_file(e, it, "ensemble.h5");
+	int			 r;
+
+	r = proc_probe(ensemble_probe, &a, path, cause);
+	free(path);
+	if (r != 0) {
+		memset(en, 0, sizeof *en);
+		return -1;
+	}
+	return ensemble_read_direct(e, it, en, cause);
+}
+
+static int
+results_probe(void *arg, char **cause)
+{
+	struct probe_args	*a = arg;
+	struct results		 r;
+
+	return results_read_direct(a->e, a->it, &r, cause);
+}
+
+int
+results_read(const struct experiment *e, long it, struct results *r,
+    char **cause)
+{
+	struct probe_args	 a = { e, it };
+	char			*path = iteration_file(e, it, "results.h5");
+	int			 rc;
+
+	rc = proc_probe(results_probe, &a, path, cause);
+	free(path);
+	if (rc != 0) {
+		memset(r, 0, sizeof *r);
+		return -1;
+	}
+	return results_read_direct(e, it, r, cause);
+}
+
+static int
+observations_probe(void *arg, char **cause)
+{
+	struct probe_args	*a = arg;
+	struct observations	 o;
+
+	return observations_read_direct(a->e, &o, cause);
+}
+
+int
+observations_read(const struct experiment *e, struct observations *o,
+    char **cause)
+{
+	struct probe_args	 a = { e, 0 };
+	char			*path = path_join(e->output_dir, "observations.h5");
+	int			 r;
+
+	r = proc_probe(observations_probe, &a, path, cause);
+	free(path);
+	if (r != 0) {
+		memset(o, 0, sizeof *o);
+		return -1;
+	}
+	return observations_read_direct(e, o, cause);
+}
+
+static int
+count_probe(void *arg, char **cause)
+{
+	struct probe_args	*a = arg;
+	size_t			 d;
+
+	return observations_count_direct(a->e, &d, cause);
+}
+
+int
+observations_count(const struct experiment *e, size_t *d, char **cause)
+{
+	struct probe_args	 a = { e, 0 };
+	char			*path = path_join(e->output_dir, "observations.h5");
+	int			 r;
+
+	r = proc_probe(count_probe, &a, path, cause);
+	free(path);
+	if (r != 0)
+		return -1;
+	return observations_count_direct(e, d, cause);
 }

@@ -12,6 +12,7 @@
 #include <hdf5.h>
 
 #include "lib/fsio.h"
+#include "lib/proc.h"
 #include "lib/util.h"
 #include "lib/vecio.h"
 
@@ -130,6 +131,42 @@ h5_open_ro(const char *path)
 static int
 read_h5(const char *path, const char *dataset, size_t max, double **out,
     size_t *rows, size_t *cols, char **cause);
+static int
+read_h5_direct(const char *path, const char *dataset, size_t max,
+    double **out, size_t *rows, size_t *cols, char **cause);
+
+struct h5_probe {
+	const char	*path, *dataset;
+	size_t		 max;
+	int		 matrix;
+};
+
+static int
+h5_probe(void *arg, char **cause)
+{
+	struct h5_probe	*a = arg;
+	double		*v;
+	size_t		 rows, cols;
+
+	return read_h5_direct(a->path, a->dataset, a->max, &v, &rows,
+	    a->matrix ? &cols : NULL, cause);
+}
+
+/*
+ * HDF5 files calib did not write (models' outputs, the user's observation
+ * and noise files) are read in a child first: the HDF5 library may crash
+ * on a damaged one, and calib must not (proc_probe).
+ */
+static int
+read_h5(const char *path, const char *dataset, size_t max, double **out,
+    size_t *rows, size_t *cols, char **cause)
+{
+	struct h5_probe	 a = { path, dataset, max, cols != NULL };
+
+	if (proc_probe(h5_probe, &a, path, cause) != 0)
+		return -1;
+	return read_h5_direct(path, dataset, max, out, rows, cols, cause);
+}
 
 int
 mat_read_h5(const char *path, const char *dataset, double **out, size_t *rows,
@@ -161,8 +198,8 @@ h5_extent(hid_t d, hid_t sp, hsize_t *dims, int *rank, size_t max,
 }
 
 static int
-read_h5(const char *path, const char *dataset, size_t max, double **out,
-    size_t *rows, size_t *cols, char **cause)
+read_h5_direct(const char *path, const char *dataset, size_t max,
+    double **out, size_t *rows, size_t *cols, char **cause)
 {
 	hid_t		 f, d = -1, sp = -1;
 	hsize_t		 dims[H5S_MAX_RANK];
