@@ -964,108 +964,91 @@ out:
  * process (proc_probe), so that a file the HDF5 library crashes on ends in
  * an error naming it, not in a crash of calib.
  */
+enum probe_what { PROBE_ENSEMBLE, PROBE_RESULTS, PROBE_OBSERVATIONS,
+    PROBE_COUNT };
+
 struct probe_args {
 	const struct experiment	*e;
 	long			 it;
+	enum probe_what		 what;
 };
 
+/* In the child: the reader itself; what it read goes with the child. */
 static int
-ensemble_probe(void *arg, char **cause)
+state_probe(void *arg, char **cause)
 {
 	struct probe_args	*a = arg;
 	struct ensemble		 en;
+	struct results		 r;
+	struct observations	 o;
+	size_t			 d;
 
-	return ensemble_read_direct(a->e, a->it, &en, cause);
+	switch (a->what) {
+	case PROBE_ENSEMBLE:
+		return ensemble_read_direct(a->e, a->it, &en, cause);
+	case PROBE_RESULTS:
+		return results_read_direct(a->e, a->it, &r, cause);
+	case PROBE_OBSERVATIONS:
+		return observations_read_direct(a->e, &o, cause);
+	default:
+		return observations_count_direct(a->e, &d, cause);
+	}
+}
+
+/* Probe path (freed here) with reader what; 0 when it survived. */
+static int
+probed(const struct experiment *e, long it, enum probe_what what,
+    char *path, char **cause)
+{
+	struct probe_args	 a = { e, it, what };
+	int			 r;
+
+	r = proc_probe(state_probe, &a, path, cause);
+	free(path);
+	return r;
 }
 
 int
 ensemble_read(const struct experiment *e, long it, struct ensemble *en,
     char **cause)
 {
-	struct probe_args	 a = { e, it };
-	char			*path = iteration_file(e, it, "ensemble.h5");
-	int			 r;
-
-	r = proc_probe(ensemble_probe, &a, path, cause);
-	free(path);
-	if (r != 0) {
+	if (probed(e, it, PROBE_ENSEMBLE, iteration_file(e, it, "ensemble.h5"),
+	    cause) != 0) {
 		memset(en, 0, sizeof *en);
 		return -1;
 	}
 	return ensemble_read_direct(e, it, en, cause);
 }
 
-static int
-results_probe(void *arg, char **cause)
-{
-	struct probe_args	*a = arg;
-	struct results		 r;
-
-	return results_read_direct(a->e, a->it, &r, cause);
-}
-
 int
 results_read(const struct experiment *e, long it, struct results *r,
     char **cause)
 {
-	struct probe_args	 a = { e, it };
-	char			*path = iteration_file(e, it, "results.h5");
-	int			 rc;
-
-	rc = proc_probe(results_probe, &a, path, cause);
-	free(path);
-	if (rc != 0) {
+	if (probed(e, it, PROBE_RESULTS, iteration_file(e, it, "results.h5"),
+	    cause) != 0) {
 		memset(r, 0, sizeof *r);
 		return -1;
 	}
 	return results_read_direct(e, it, r, cause);
 }
 
-static int
-observations_probe(void *arg, char **cause)
-{
-	struct probe_args	*a = arg;
-	struct observations	 o;
-
-	return observations_read_direct(a->e, &o, cause);
-}
-
 int
 observations_read(const struct experiment *e, struct observations *o,
     char **cause)
 {
-	struct probe_args	 a = { e, 0 };
-	char			*path = path_join(e->output_dir, "observations.h5");
-	int			 r;
-
-	r = proc_probe(observations_probe, &a, path, cause);
-	free(path);
-	if (r != 0) {
+	if (probed(e, 0, PROBE_OBSERVATIONS, path_join(e->output_dir,
+	    "observations.h5"), cause) != 0) {
 		memset(o, 0, sizeof *o);
 		return -1;
 	}
 	return observations_read_direct(e, o, cause);
 }
 
-static int
-count_probe(void *arg, char **cause)
-{
-	struct probe_args	*a = arg;
-	size_t			 d;
-
-	return observations_count_direct(a->e, &d, cause);
-}
-
 int
 observations_count(const struct experiment *e, size_t *d, char **cause)
 {
-	struct probe_args	 a = { e, 0 };
-	char			*path = path_join(e->output_dir, "observations.h5");
-	int			 r;
-
-	r = proc_probe(count_probe, &a, path, cause);
-	free(path);
-	if (r != 0)
+	if (probed(e, 0, PROBE_COUNT, path_join(e->output_dir,
+	    "observations.h5"), cause) != 0)
 		return -1;
 	return observations_count_direct(e, d, cause);
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lib/util.h"
+
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -19,6 +21,24 @@ fuzz_put(const char *path, const uint8_t *data, size_t size)
 		perror(path);
 		abort();
 	}
+}
+
+/*
+ * A private folder for one run's files, under $TMPDIR: the caller removes
+ * it (remove_tree) when the run ends.
+ */
+static inline char *
+fuzz_tmpdir(void)
+{
+	const char	*t = getenv("TMPDIR");
+	char		*dir;
+
+	dir = xasprintf("%s/calib-fuzz-XXXXXX", t && *t ? t : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror(dir);
+		abort();
+	}
+	return dir;
 }
 
 /*

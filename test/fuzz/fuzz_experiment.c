@@ -49,13 +49,7 @@ use(const struct experiment *e)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char	*t = getenv("TMPDIR");
-
-	dir = xasprintf("%s/calib-fuzz-XXXXXX", t && *t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror(dir);
-		abort();
-	}
+	dir = fuzz_tmpdir();
 	file = path_join(dir, "calib.yaml");
 	outdir = path_join(dir, "output");
 	atexit(cleanup);

@@ -28,13 +28,7 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char	*t = getenv("TMPDIR");
-
-	ex.output_dir = xasprintf("%s/calib-fuzz-XXXXXX", t && *t ? t : "/tmp");
-	if (mkdtemp(ex.output_dir) == NULL) {
-		perror(ex.output_dir);
-		abort();
-	}
+	ex.output_dir = fuzz_tmpdir();
 	file = path_join(ex.output_dir, "jobs.journal");
 	atexit(cleanup);
 	return 0;

@@ -43,15 +43,10 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char	*t = getenv("TMPDIR");
 	size_t		 i;
 
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	dir = xasprintf("%s/calib-fuzz-XXXXXX", t && *t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror(dir);
-		abort();
-	}
+	dir = fuzz_tmpdir();
 	for (i = 0; i < 4; i++)
 		files[i] = path_join(dir, names[i]);
 	atexit(cleanup);

@@ -93,16 +93,10 @@ fail:
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char	*t = getenv("TMPDIR");
-
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	/* Never wait for files a shared filesystem might show late. */
 	setenv("CALIB_FS_LAG", "0", 1);
-	dir = xasprintf("%s/calib-fuzz-XXXXXX", t && *t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror(dir);
-		abort();
-	}
+	dir = fuzz_tmpdir();
 	atexit(cleanup);
 	make_experiment(&eki, "eki", "ensemble_size: 3");
 	make_experiment(&uki, "uki", "algorithm: {method: uki}");

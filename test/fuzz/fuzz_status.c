@@ -25,13 +25,7 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char	*t = getenv("TMPDIR");
-
-	dir = xasprintf("%s/calib-fuzz-XXXXXX", t && *t ? t : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror(dir);
-		abort();
-	}
+	dir = fuzz_tmpdir();
 	file = path_join(dir, "status");
 	atexit(cleanup);
 	return 0;
