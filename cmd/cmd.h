@@ -19,6 +19,15 @@ void	 error_cause(char *cause);
  * printing the error and returning its exit status on failure.
  */
 int	 open_experiment(const char *arg, struct experiment *);
+/*
+ * calib exec and calib update run by hand (not from one of calib's jobs,
+ * which set CALIB_JOB_ID) hold the experiment's lock in *lock while they
+ * work, and refuse while jobs of iteration it (covering member m, when
+ * positive) are still queued or running.  Prints the error; returns the
+ * exit status.
+ */
+int	 hand_lock(const struct experiment *, long it, long m,
+	    const char *what, int *lock);
 /* The EXPERIMENT operand, or the default; -1 when there are too many. */
 const char *experiment_operand(int argc, char **argv);
 /* Print a usage string: on stdout for -h (exit 0), else on stderr (2). */

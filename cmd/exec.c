@@ -3,13 +3,14 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "lib/forward.h"
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib exec -i iteration [-m member] [experiment]\n";
+    "usage: calib exec [-f] -i iteration [-m member] [experiment]\n";
 
 static int
 number(const char *s, long *out)
@@ -40,10 +41,33 @@ stopped_before(const struct experiment *e, long it)
 	return 1;
 }
 
+/*
+ * A member that succeeded is not run again (a job requeued after a node
+ * failure, a member run by hand meanwhile) unless asked to.
+ */
+static int
+succeeded(const struct experiment *e, long it, long m)
+{
+	struct member_status	 st;
+	char			*dir = member_dir(e, it, m);
+	int			 r;
+
+	/* A closed iteration's members do not run at all: exec says so. */
+	r = iteration_closed(e, it) ? 0 : status_read(dir, &st, NULL);
+	free(dir);
+	if (r != 1 || st.outcome != OUTCOME_OK)
+		return 0;
+	printf("calib exec: iteration %ld member %ld already succeeded "
+	    "(attempt %d%s%s); not running it again (-f runs it anyway)\n",
+	    it, m, st.attempt, st.job[0] ? ", job " : "", st.job);
+	return 1;
+}
+
 int
 cmd_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
 		{ "iteration", required_argument, NULL, 'i' },
 		{ "member", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
@@ -52,13 +76,16 @@ cmd_exec(int argc, char **argv)
 	struct experiment	 e;
 	struct member_status	 st;
 	const char		*arg;
-	char			*cause = NULL;
+	char			*cause = NULL, *what;
 	long			 it = -1, m = -1;
-	int			 ch, rc;
+	int			 ch, rc, force = 0, lock;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hi:m:", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "fhi:m:", longopts, NULL)) != -1)
 		switch (ch) {
+		case 'f':
+			force = 1;
+			break;
 		case 'i':
 			if (number(optarg, &it) != 0)
 				return usage(usage_text, 0);
@@ -83,9 +110,16 @@ cmd_exec(int argc, char **argv)
 	}
 	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
 		return rc;
-	if (stopped_before(&e, it)) {
+	if (stopped_before(&e, it) || (!force && succeeded(&e, it, m))) {
 		experiment_release(&e);
 		return EXIT_OK;
+	}
+	what = xasprintf("calib exec -i %ld -m %ld", it, m);
+	rc = hand_lock(&e, it, m, what, &lock);
+	free(what);
+	if (rc != EXIT_OK) {
+		experiment_release(&e);
+		return rc;
 	}
 	if (forward_run(&e, it, m, &st, &cause) != 0) {
 		error_cause(cause);
@@ -95,6 +129,8 @@ cmd_exec(int argc, char **argv)
 		    it, m, st.reason);
 		rc = EXIT_FAIL;
 	}
+	if (lock != -1)
+		close(lock);
 	experiment_release(&e);
 	return rc;
 }

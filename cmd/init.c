@@ -3,13 +3,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "lib/buf.h"
+#include "lib/driver.h"
 #include "lib/fsio.h"
+#include "lib/runlock.h"
 #include "lib/util.h"
 
 static const char usage_text[] =
     "usage: calib init [--force] [experiment]\n";
+
+/*
+ * Initialise under the experiment's lock: never beside a calib run, and
+ * --force never under jobs still queued or running.
+ */
+static int
+take_and_init(struct experiment *e, int force, char **cause)
+{
+	struct buf	 ids = BUF_INIT;
+	const char	*backend;
+	long		 n = 0;
+	int		 lock, rc = EXIT_FAIL;
+
+	if ((lock = run_lock(e, "-", force ? "calib init --force" :
+	    "calib init", cause)) < 0)
+		return EXIT_FAIL;
+	if (force && experiment_initialised(e) &&
+	    (n = driver_live(e, -1, -1, &backend, &ids, cause)) < 0)
+		;
+	else if (n > 0)
+		failf(cause, "%s: %ld jobs of backend '%s' are still queued or "
+		    "running (%s): stop them with 'calib cancel' before "
+		    "starting over", e->output_dir, n, backend, ids.s);
+	else
+		rc = init_experiment(e, force, cause);
+	buf_release(&ids);
+	close(lock);
+	return rc;
+}
 
 int
 cmd_init(int argc, char **argv)
@@ -56,7 +89,7 @@ cmd_init(int argc, char **argv)
 		free(src);
 		return EXIT_USAGE;
 	}
-	rc = init_experiment(&e, force, &cause);
+	rc = take_and_init(&e, force, &cause);
 	if (rc != EXIT_OK)
 		error_cause(cause);
 	else

@@ -3,8 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "lib/buf.h"
+#include "lib/driver.h"
+#include "lib/runlock.h"
 #include "lib/util.h"
 
 static const struct command {
@@ -78,6 +82,36 @@ open_experiment(const char *arg, struct experiment *e)
 		    "init'; using the frozen copy in %s (run 'calib init "
 		    "--force' to start over)\n", arg, e->output_dir);
 	return EXIT_OK;
+}
+
+int
+hand_lock(const struct experiment *e, long it, long m, const char *what,
+    int *lock)
+{
+	struct buf	 ids = BUF_INIT;
+	const char	*backend, *job = getenv("CALIB_JOB_ID");
+	char		*cause = NULL;
+	long		 n;
+
+	*lock = -1;
+	if (job != NULL && *job != '\0')
+		return EXIT_OK;
+	if ((*lock = run_lock(e, "-", what, &cause)) < 0) {
+		error_cause(cause);
+		return EXIT_FAIL;
+	}
+	if ((n = driver_live(e, it, m, &backend, &ids, &cause)) == 0)
+		return EXIT_OK;
+	if (n > 0)
+		failf(&cause, "%s: %ld jobs of backend '%s' for %s are still "
+		    "queued or running (%s): let them end, or stop them with "
+		    "'calib cancel'", e->output_dir, n, backend, m > 0 ?
+		    "this member" : "this iteration", ids.s);
+	buf_release(&ids);
+	error_cause(cause);
+	close(*lock);
+	*lock = -1;
+	return EXIT_FAIL;
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "lib/buf.h"
 #include "lib/driver.h"
 #include "lib/fsio.h"
 #include "lib/jobscript.h"
@@ -233,18 +234,43 @@ report_end(const struct experiment *e, int rc, const char *cause,
 	return EXIT_OK;
 }
 
-/* Initialise when needed, then hold the run lock in *lock. */
+/*
+ * Hold the experiment's lock in *lock, then initialise it when needed.
+ * Jobs of another backend still queued or running (a detached chain) are
+ * not this run's to finish.
+ */
 static int
-take_experiment(struct experiment *e, int *lock, char **cause)
+take_experiment(struct experiment *e, const struct scheduler *sc, int *lock,
+    char **cause)
 {
-	int	 rc;
+	struct buf	 ids = BUF_INIT;
+	const char	*other;
+	char		*what = xasprintf("calib run -b %s", sc->name);
+	long		 n;
+	int		 rc = EXIT_FAIL;
 
+	*lock = run_lock(e, sc->name, what, cause);
+	free(what);
+	if (*lock < 0)
+		return EXIT_FAIL;
 	if (!experiment_initialised(e)) {
-		if ((rc = init_experiment(e, 0, cause)) != EXIT_OK)
-			return rc;
-		printf("initialised %s\n", e->output_dir);
+		if ((rc = init_experiment(e, 0, cause)) == EXIT_OK)
+			printf("initialised %s\n", e->output_dir);
+	} else if ((n = driver_live(e, -1, -1, &other, &ids, cause)) < 0)
+		rc = EXIT_FAIL;
+	else if (n > 0 && strcmp(other, sc->name) != 0)
+		failf(cause, "%s: %ld jobs of backend '%s' are still queued or "
+		    "running (%s): follow them with 'calib run -b %s', or stop "
+		    "them with 'calib cancel'", e->output_dir, n, other, ids.s,
+		    other);
+	else
+		rc = EXIT_OK;
+	buf_release(&ids);
+	if (rc != EXIT_OK) {
+		close(*lock);
+		*lock = -1;
 	}
-	return (*lock = run_lock(e, cause)) < 0 ? EXIT_FAIL : EXIT_OK;
+	return rc;
 }
 
 static int
@@ -319,7 +345,7 @@ cmd_run(int argc, char **argv)
 	else if (sched_available(a.sc, &cause) != 0)
 		rc = EXIT_FAIL;
 	else
-		rc = take_experiment(&e, &lock, &cause);
+		rc = take_experiment(&e, a.sc, &lock, &cause);
 	if (rc != EXIT_OK) {
 		error_cause(cause);
 		experiment_release(&e);

@@ -3,12 +3,42 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "lib/driver.h"
 #include "lib/util.h"
 
 static const char usage_text[] =
     "usage: calib update [-i iteration] [experiment]\n";
+
+/*
+ * Hold what closing iteration *it needs: the experiment's lock when run by
+ * hand, and no member still running.
+ */
+static int
+take_iteration(const struct experiment *e, long *it, int *lock)
+{
+	char	*what;
+	long	 m;
+	int	 rc;
+
+	if (*it < 0)
+		*it = newest_iteration(e);
+	what = xasprintf("calib update -i %ld", *it);
+	rc = hand_lock(e, *it, -1, what, lock);
+	free(what);
+	if (rc != EXIT_OK || *it < 0 || iteration_closed(e, *it) ||
+	    (m = member_running(e, *it)) == 0)
+		return rc;
+	fprintf(stderr, "calib: iteration %ld: member %ld is still running "
+	    "(its calib exec holds it): the iteration cannot be closed "
+	    "before its members end\n", *it, m);
+	if (*lock != -1)
+		close(*lock);
+	*lock = -1;
+	return EXIT_FAIL;
+}
 
 int
 cmd_update(int argc, char **argv)
@@ -23,7 +53,7 @@ cmd_update(int argc, char **argv)
 	const char		*arg;
 	char			*cause = NULL, *end;
 	long			 it = -1;
-	int			 ch, rc;
+	int			 ch, rc, lock;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "hi:", longopts, NULL)) != -1)
@@ -43,7 +73,14 @@ cmd_update(int argc, char **argv)
 		return usage(usage_text, 0);
 	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
 		return rc;
-	if (update_experiment(&e, it, &rep, &cause) != 0) {
+	if ((rc = take_iteration(&e, &it, &lock)) != EXIT_OK) {
+		experiment_release(&e);
+		return rc;
+	}
+	rc = update_experiment(&e, it, &rep, &cause);
+	if (lock != -1)
+		close(lock);
+	if (rc != 0) {
 		error_cause(cause);
 		experiment_release(&e);
 		return EXIT_FAIL;

@@ -15,6 +15,8 @@
 #include "lib/journal.h"
 #include "schedulers/scheduler.h"
 
+struct buf;
+
 struct progress {
 	long		 iteration;
 	size_t		 n;		/* members in the iteration */
@@ -64,6 +66,22 @@ struct job_summary {
 int	 driver_jobs(const struct experiment *, struct journal *,
 	    const struct scheduler **sc, struct job_summary **, size_t *n,
 	    char **cause);
+
+/*
+ * The journal's live jobs (of iteration it and covering member m, where
+ * these are not negative), for the commands that must not run beside
+ * them: their ids into b (":"-joined), their backend's name into *backend
+ * when there are any.  Returns how many, or -1 with *cause when the
+ * backend cannot be asked.
+ */
+long	 driver_live(const struct experiment *, long it, long m,
+	    const char **backend, struct buf *b, char **cause);
+
+/*
+ * The first member of iteration it that a calib exec still runs (holds),
+ * or 0 when none does.
+ */
+long	 member_running(const struct experiment *, long it);
 
 /*
  * calib cancel: cancel every live job of the experiment, recording each in

@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/driver.h"
+#include "lib/forward.h"
+#include "lib/ranges.h"
 #include "lib/runlock.h"
 #include "lib/util.h"
 
@@ -75,6 +78,56 @@ driver_jobs(const struct experiment *e, struct journal *j,
 	summarise(j, info, ni, *out);
 	job_info_free(info, ni);
 	*n = j->n;
+	return 0;
+}
+
+long
+driver_live(const struct experiment *e, long it, long m,
+    const char **backend, struct buf *b, char **cause)
+{
+	const struct scheduler	*sc;
+	const struct jentry	*x;
+	struct job_summary	*v;
+	struct journal		 j;
+	size_t			 nv, i;
+	long			 n = 0;
+
+	*backend = NULL;
+	if (journal_load(e, &j, cause) != 0)
+		return -1;
+	if (driver_jobs(e, &j, &sc, &v, &nv, cause) != 0) {
+		journal_release(&j);
+		return -1;
+	}
+	for (i = 0; i < nv; i++) {
+		x = v[i].entry;
+		if (!v[i].live || (it >= 0 && x->iteration != it) ||
+		    (m > 0 && (x->kind != JOB_MEMBERS ||
+		    !ranges_contain(x->members, m))))
+			continue;
+		buf_addsep(b, ":", x->id);
+		*backend = sc->name;
+		n++;
+	}
+	free(v);
+	journal_release(&j);
+	return n;
+}
+
+long
+member_running(const struct experiment *e, long it)
+{
+	char	*dir;
+	long	 m;
+	int	 r;
+
+	for (m = 1; m <= e->ensemble_size; m++) {
+		dir = member_dir(e, it, m);
+		r = member_locked(dir);
+		free(dir);
+		if (r == 1)
+			return m;
+	}
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #include <sys/file.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mntent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +36,27 @@ process_start(long pid)
 	return t;
 }
 
+/*
+ * The lock file sits beside the output folder, not in it: calib init
+ * replaces the folder as a whole, and a fresh experiment has none yet.
+ */
+char *
+run_lock_path(const struct experiment *e)
+{
+	char	*dir = path_dir(e->output_dir), *name, *p;
+	const char *base = strrchr(e->output_dir, '/');
+
+	name = xasprintf(".%s.lock", base ? base + 1 : e->output_dir);
+	p = path_join(dir, name);
+	free(name);
+	free(dir);
+	return p;
+}
+
 int
 run_owner_read(const struct experiment *e, struct run_owner *o)
 {
-	char	*path = path_join(e->output_dir, ".run.owner"), *buf, host[256];
+	char	*path = run_lock_path(e), *buf, host[256];
 	char	*line, *save, *eq;
 
 	memset(o, 0, sizeof *o);
@@ -73,20 +91,37 @@ run_owner_read(const struct experiment *e, struct run_owner *o)
 	    process_start(o->pid) == o->start;
 }
 
+/*
+ * The holder's record fills a fixed size, in one write: a reader sees the
+ * old record or the new one, never a longer old one's tail.  (The lock
+ * file is never renamed: its inode is the lock.)
+ */
+#define OWNER_SIZE	1024
+
 int
 run_owner_write(const struct experiment *e, const char *backend,
     const char *command, char **cause)
 {
-	char	*path = path_join(e->output_dir, ".run.owner"), *text, host[256];
-	int	 rc;
+	char	*path = run_lock_path(e), *text, rec[OWNER_SIZE], host[256];
+	int	 fd, rc = 0;
+	size_t	 n;
 
 	memset(host, 0, sizeof host);
 	gethostname(host, sizeof host - 1);
 	text = xasprintf("pid=%ld\nhost=%s\nstart=%llu\nsince=%.3f\n"
 	    "backend=%s\ncommand=%s\n", (long)getpid(), host,
 	    process_start((long)getpid()), now(), backend, command);
-	rc = write_file_atomic(path, text, strlen(text), cause);
+	memset(rec, '\n', sizeof rec);
+	n = strlen(text) < sizeof rec ? strlen(text) : sizeof rec;
+	memcpy(rec, text, n);
 	free(text);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 ||
+	    pwrite(fd, rec, sizeof rec, 0) != (ssize_t)sizeof rec)
+		rc = failf(cause, "%s: %s", path, strerror(errno));
+	else if (ftruncate(fd, sizeof rec) == -1)
+		rc = failf(cause, "%s: %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
 	free(path);
 	return rc;
 }
@@ -116,7 +151,7 @@ run_owner_stop(const struct experiment *e, long pid, char **cause)
 	return 0;
 }
 
-/* "another 'calib run' (pid 123 on node1 since ...)" */
+/* "another calib command holds ... (calib run -b slurm, pid 123 ...)" */
 static int
 held(const struct experiment *e, char **cause)
 {
@@ -124,42 +159,96 @@ held(const struct experiment *e, char **cause)
 	char			 t[32];
 
 	if (!run_owner_read(e, &o))
-		return failf(cause, "%s: another 'calib run' is driving this "
+		return failf(cause, "%s: another calib command is using this "
 		    "experiment", e->output_dir);
 	fmt_time(t, o.since);
-	return failf(cause, "%s: another 'calib run' is driving this "
-	    "experiment (%s, pid %ld on %s since %s)", e->output_dir,
+	return failf(cause, "%s: another calib command is using this "
+	    "experiment: '%s' (pid %ld on %s since %s)", e->output_dir,
 	    o.command, o.pid, o.host, t);
 }
 
-int
-run_lock(const struct experiment *e, char **cause)
+/* The mount that holds path, and its type, from /proc/self/mounts. */
+static void
+mount_of(const char *path, char *mnt, size_t mlen, char *type, size_t tlen)
 {
-	char	*path = path_join(e->output_dir, ".run.lock");
-	int	 fd;
+	struct mntent	*m;
+	FILE		*f;
+	size_t		 best = 0, k;
+	char		*real = realpath(path, NULL);
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	snprintf(mnt, mlen, "?");
+	snprintf(type, tlen, "?");
+	if (real == NULL || (f = setmntent("/proc/self/mounts", "r")) == NULL) {
+		free(real);
+		return;
+	}
+	while ((m = getmntent(f)) != NULL) {
+		k = strlen(m->mnt_dir);
+		if (k < best || strncmp(real, m->mnt_dir, k) != 0 ||
+		    (real[k] != '/' && real[k] != '\0' && k > 1))
+			continue;
+		best = k;
+		snprintf(mnt, mlen, "%s", m->mnt_dir);
+		snprintf(type, tlen, "%s", m->mnt_type);
+	}
+	endmntent(f);
+	free(real);
+}
+
+/* flock failed for another reason than contention: say where. */
+static int
+unlockable(const char *path, int err, char **cause)
+{
+	char	*dir = path_dir(path), mnt[512], type[64];
+
+	mount_of(dir, mnt, sizeof mnt, type, sizeof type);
+	free(dir);
+	return failf(cause, "%s: cannot lock (%s): the filesystem mounted on "
+	    "%s (%s) does not provide flock locks; mount it with flock "
+	    "support (Lustre: -o flock) or put output_dir on another "
+	    "filesystem", path, strerror(err), mnt, type);
+}
+
+int
+run_lock(const struct experiment *e, const char *backend,
+    const char *command, char **cause)
+{
+	char	*path = run_lock_path(e), *dir = path_dir(path);
+	int	 fd, err;
+
+	if (mkdirs(dir, cause) != 0) {
+		free(dir);
+		free(path);
+		return -1;
+	}
+	free(dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, file_mode());
 	if (fd == -1) {
 		failf(cause, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK)
+		err = errno;
+		if (err == EWOULDBLOCK)
 			held(e, cause);
 		else
-			failf(cause, "%s: cannot lock (%s): the filesystem may "
-			    "not support flock", path, strerror(errno));
+			unlockable(path, err, cause);
 		close(fd);
 		free(path);
 		return -1;
 	}
 	free(path);
+	if (run_owner_write(e, backend, command, cause) != 0) {
+		close(fd);
+		return -1;
+	}
 	/*
 	 * The experiment is ours: sweep what writers killed mid-file left
 	 * (output_dir, iteration and member folders).  Only files older
 	 * than STALE_AGE: a job of a detached chain may be writing one now.
 	 */
-	sweep_temps(e->output_dir, 2, STALE_AGE);
+	if (is_dir(e->output_dir))
+		sweep_temps(e->output_dir, 2, STALE_AGE);
 	return fd;
 }

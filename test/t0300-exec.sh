@@ -21,7 +21,12 @@ check "CALIB_OUTPUT is set" has $m1/calib.env "CALIB_OUTPUT=$TRASH/$m1/out.txt"
 check "the log has a header per attempt" has $m1/model.log "attempt 1"
 
 try "$CALIB" exec -i 0 -m 1 ex/output
-check "the output directory works as operand; attempt 2" has $m1/status "attempt=2"
+expect_rc 0 "a member that succeeded is not run again"
+check "saying so" has out "iteration 0 member 1 already succeeded (attempt 1"
+check "its status is untouched" has $m1/status "attempt=1"
+try "$CALIB" exec -f -i 0 -m 1 ex/output
+check "-f runs it again; the output directory works as operand" \
+    has $m1/status "attempt=2"
 
 m2=ex/output/iteration_000/member_002
 echo "fail 2" >ex/mode

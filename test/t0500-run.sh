@@ -48,7 +48,7 @@ first=$!
 check "the first run starts a member" poll 30 test -f two/output/iteration_000/member_001/status
 try "$CALIB" run two/calib.yaml
 expect_rc 1 "a second calib run on the same experiment is refused"
-check "saying another run drives it" has err "another 'calib run' is driving this experiment"
+check "saying another run drives it" has err "another calib command is using this experiment"
 touch go
 wait $first
 ok $? "the first run completes"

@@ -4,7 +4,7 @@
 # cancel, a driver killed outright, and journal records replayed.
 . "$(dirname "$0")/lib.sh"
 
-driver_pid() { sed -n 's/^pid=//p' "$1/output/.run.owner"; }
+driver_pid() { sed -n "s/^pid=//p" "$1/.output.lock"; }
 alive() { kill -0 "$1" 2>/dev/null; }
 status_of() { cat "$1/output/iteration_000/member_00$2/status" 2>/dev/null; }
 running() { for m; do status_of d "$m" | grep -q '^outcome=running' || return 1; done; }
@@ -31,7 +31,7 @@ check "status --json lists the live job" has out '"backend":"local","kind":"memb
 try "$CALIB" run d/calib.yaml
 expect_rc 1 "a second calib run is refused"
 check "naming the driver that holds the experiment" \
-    has err "(calib run -b local --detach, pid $pid on"
+    has err "'calib run -b local --detach' (pid $pid on"
 try "$CALIB" cancel d/calib.yaml
 expect_rc 0 "calib cancel"
 check "cancels the one live job" has out "cancelled 1 job"
