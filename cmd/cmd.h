@@ -21,7 +21,7 @@ void	 error_cause(char *cause);
 int	 open_experiment(const char *arg, struct experiment *);
 /*
  * calib exec and calib update run by hand (not from one of calib's jobs,
- * which set CALIB_JOB_ID) hold the experiment's lock in *lock while they
+ * whose environment has CALIB_JOB_NAME) hold the experiment's lock in *lock while they
  * work, and refuse while jobs of iteration it (covering member m, when
  * positive) are still queued or running.  Prints the error; returns the
  * exit status.

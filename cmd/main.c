@@ -89,7 +89,7 @@ hand_lock(const struct experiment *e, long it, long m, const char *what,
     int *lock)
 {
 	struct buf	 ids = BUF_INIT;
-	const char	*backend, *job = getenv("CALIB_JOB_ID");
+	const char	*backend, *job = getenv("CALIB_JOB_NAME");
 	char		*cause = NULL;
 	long		 n;
 

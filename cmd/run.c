@@ -89,6 +89,10 @@ show_update(const struct experiment *e, const struct update_report *r,
 	if (r->stop[0] != '\0')
 		printf("; stopped: %s", r->stop);
 	printf("\n");
+	if (r->n_unreadable > 0)
+		printf("iteration %ld: %zu of the members whose status says ok "
+		    "counted as failed; %s\n", r->iteration, r->n_unreadable,
+		    r->unreadable);
 	fflush(stdout);
 }
 

@@ -85,6 +85,10 @@ cmd_update(int argc, char **argv)
 		experiment_release(&e);
 		return EXIT_FAIL;
 	}
+	if (rep.n_unreadable > 0)
+		fprintf(stderr, "calib: warning: iteration %ld: %zu of the "
+		    "members whose status says ok counted as failed; %s\n",
+		    rep.iteration, rep.n_unreadable, rep.unreadable);
 	if (!rep.done && rep.iteration < it)
 		printf("iteration %ld: the calibration stopped after iteration "
 		    "%ld (%s); nothing to do\n", it, rep.iteration, rep.stop);

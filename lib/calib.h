@@ -31,6 +31,12 @@ struct update_report {
 	double		 misfit_mean, misfit_std;
 	double		 timestep;	/* of the update that followed */
 	char		 stop[256];	/* why the calibration stopped early */
+	/*
+	 * Members whose status says ok but whose values could not be read,
+	 * counted as failed, and why for the first of them.
+	 */
+	size_t		 n_unreadable;
+	char		 unreadable[640];
 };
 
 /*

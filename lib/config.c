@@ -605,8 +605,9 @@ fm_command(struct yctx *y, yaml_node_t *fm, struct experiment *e)
 static const char *
 member_file_why(const char *name)
 {
+	/* kept.f64 is lib/state.h's MEMBER_KEPT. */
 	static const char *const own[] = { "status", "model.log", "exec.log",
-	    ".lock", NULL };
+	    ".lock", "kept.f64", NULL };
 	const char	*p, *base;
 	size_t		 i, k;
 
@@ -626,10 +627,12 @@ member_file_why(const char *name)
 	for (i = 0; own[i]; i++)
 		if (!strcmp(base, own[i]) && base == name)
 			return "not one of calib's own files (status, model.log, "
-			    "exec.log, .lock)";
-	if (base == name && !strncmp(base, ".status", 7))
+			    "exec.log, .lock, kept.f64)";
+	/* Nor the temporary names those written atomically get. */
+	if (base == name && (!strncmp(base, ".status", 7) ||
+	    !strncmp(base, ".kept.f64", 9)))
 		return "not one of calib's own files (status, model.log, "
-		    "exec.log, .lock)";
+		    "exec.log, .lock, kept.f64)";
 	return NULL;
 }
 

@@ -57,6 +57,8 @@ struct driver {
 	double			 start;
 	double			 failing;	/* queries failing since; 0 */
 	struct progress		 shown;		/* last counts reported */
+	int			 following;	/* an update job waits on the
+						   members: none is resubmitted */
 	size_t			 polls;
 };
 
@@ -295,6 +297,56 @@ job_command(struct driver *d, enum jkind kind, long it, struct job_command *c,
 }
 
 /*
+ * A submission that did not reach the scheduler: wait and say so, or give
+ * up once the scheduler has been out of reach for QUERY_PATIENCE, as for
+ * polls.  Returns 0 to try again, -1 with *cause.
+ */
+static int
+unreached(struct driver *d, char *why, char **cause)
+{
+	if (d->failing == 0)
+		d->failing = now();
+	if (now() - d->failing > QUERY_PATIENCE) {
+		failf(cause, "the scheduler has not answered for %.0f s: %s",
+		    QUERY_PATIENCE, why);
+		free(why);
+		return -1;
+	}
+	note(d, "%s (submitting again)", why);
+	free(why);
+	backoff(d);
+	return 0;
+}
+
+/*
+ * After a submission that did not reach the scheduler, ask for the job by
+ * its name until the scheduler answers: it may have been taken after all.
+ * Returns 0 with *id (NULL when it was not), -1 with *cause.
+ */
+static int
+taken_anyway(struct driver *d, char *name, char *why, char **id,
+    char **cause)
+{
+	char	**ids = NULL, *names[1] = { name };
+
+	*id = NULL;
+	if (!sched_has(d->sc, SCHED_FIND)) {
+		free(why);
+		return 0;
+	}
+	for (;;) {
+		if (unreached(d, why, cause) != 0)
+			return -1;
+		why = NULL;
+		if (sched_find(d->s, names, 1, &ids, &why) == 0)
+			break;
+	}
+	*id = ids[0];
+	free(ids);
+	return 0;
+}
+
+/*
  * Submit one job: the intent goes to the journal first, the id the moment
  * the scheduler returns it.  *idx is the journal index of the record.
  */
@@ -305,23 +357,35 @@ submit(struct driver *d, struct jentry *proto, struct job_request *q,
 	struct jentry	*x;
 	char		*id = NULL, *why = NULL;
 	long		 seq;
+	int		 r;
 
 	proto->backend = (char *)d->sc->name;
 	proto->detached = d->o->chain;
-	if ((x = journal_intent(&d->j, proto, cause)) == NULL)
-		return -1;
-	seq = x->seq;
-	q->name = x->name;
-	*idx = x - d->j.v;
-	if (d->sc->submit(d->s, q, &id, &why) != 0) {
+	for (;;) {
+		if ((x = journal_intent(&d->j, proto, cause)) == NULL)
+			return -1;
+		seq = x->seq;
+		q->name = x->name;
+		*idx = x - d->j.v;
+		if ((r = d->sc->submit(d->s, q, &id, &why)) == 0)
+			break;
 		free(id);
-		if (journal_failed(&d->j, seq, why, cause) != 0) {
+		id = NULL;
+		if (r > 0 && taken_anyway(d, x->name, why, &id, cause) != 0)
+			return -1;
+		if (id != NULL)
+			break;
+		if (journal_failed(&d->j, seq, r > 0 ? "the scheduler could "
+		    "not be reached" : why, cause) != 0) {
 			free(why);
 			return -1;
 		}
-		*cause = why;
-		return -1;
+		if (r < 0) {
+			*cause = why;
+			return -1;
+		}
 	}
+	d->failing = 0;
 	if (journal_job(&d->j, seq, id, cause) != 0) {
 		free(id);
 		return -1;
@@ -539,7 +603,7 @@ gather(struct driver *d, long it, long m, struct member *p,
 	k->f.may_ask_history = ask;
 	/* Jobs on this machine show what they wrote when they end. */
 	k->f.lag = sched_has(d->sc, SCHED_SAME_HOST) ? 0 : fs_lag();
-	k->f.may_retry = !d->o->chain;
+	k->f.may_retry = !d->following;
 	k->f.max_retries = d->e->max_retries;
 	/* While the scheduler holds the job, spare the shared filesystem. */
 	if (k->ji && k->ji->phase <= PHASE_RUNNING)
@@ -756,12 +820,56 @@ update_failed(struct driver *d, long it, size_t ji,
 	return 1;
 }
 
+/* Did calib update say why it failed, in the log of update job id? */
+static int
+update_said(struct driver *d, long it, const char *id)
+{
+	char	*name = d->sc->log_name(LOG_UPDATE, 0, id);
+	char	*dir = iteration_dir(d->e, it), *path = path_join(dir, name);
+	char	*buf = NULL;
+	int	 said;
+
+	said = is_file(path) && read_file(path, &buf, NULL, NULL) == 0 &&
+	    (!strncmp(buf, "calib: ", 7) || strstr(buf, "\ncalib: ") != NULL);
+	free(buf);
+	free(path);
+	free(dir);
+	free(name);
+	return said;
+}
+
 /*
- * Follow the update job ji of iteration it to its end.  Returns 0 when the
- * iteration is closed, 1 when the job ended without closing it, -1 on error.
+ * The update job ji ended without closing iteration it: run it again when
+ * calib update never had its say (the job was cancelled, its node failed,
+ * or it vanished with no error from calib update in its log), up to
+ * max_retries more times.
  */
 static int
-follow_update(struct driver *d, long it, size_t ji, struct member *ms,
+update_again(struct driver *d, long it, size_t ji, const struct job_info *inf)
+{
+	const struct jentry	*x;
+	size_t			 i;
+	long			 n = 0;
+
+	if (inf ? inf->phase != PHASE_CANCELLED && inf->phase != PHASE_SYSTEM :
+	    update_said(d, it, d->j.v[ji].id))
+		return 0;
+	for (i = 0; i < d->j.n; i++) {
+		x = &d->j.v[i];
+		n += x->kind == JOB_UPDATE && x->iteration == it && x->id &&
+		    !x->cancelled;
+	}
+	if (n > d->e->max_retries + 1)
+		return 0;
+	note(d, "iteration %ld: update job %s ended %s without closing the "
+	    "iteration; submitting the update again", it, d->j.v[ji].id,
+	    inf ? inf->state : "(gone from the scheduler)");
+	return 1;
+}
+
+/* follow_update's loop. */
+static int
+follow(struct driver *d, long it, size_t ji, struct member *ms,
     char **cause)
 {
 	struct progress		 p;
@@ -788,11 +896,32 @@ follow_update(struct driver *d, long it, size_t ji, struct member *ms,
 		/* Only a job that succeeded may still show its work. */
 		if (now() - gone >= (sched_has(d->sc, SCHED_SAME_HOST) ? 0 :
 		    fs_lag()) ||
-		    (inf && inf->phase != PHASE_COMPLETED))
-			return closed(d, it) ? 0 :
-			    update_failed(d, it, ji, inf, cause);
+		    (inf && inf->phase != PHASE_COMPLETED)) {
+			if (closed(d, it))
+				return 0;
+			if (update_again(d, it, ji, inf))
+				return 2;
+			return update_failed(d, it, ji, inf, cause);
+		}
 		d->sc->wait(d->s, fmin(1.0, d->interval));
 	}
+}
+
+/*
+ * Follow the update job ji of iteration it to its end.  Returns 0 when the
+ * iteration is closed, 1 when the job ended without closing it, 2 when it
+ * should run again, -1 on error.
+ */
+static int
+follow_update(struct driver *d, long it, size_t ji, struct member *ms,
+    char **cause)
+{
+	int	 r;
+
+	d->following = 1;
+	r = follow(d, it, ji, ms, cause);
+	d->following = 0;
+	return r;
 }
 
 /* Run iteration it's members, with retries, until every one is settled. */
@@ -849,7 +978,9 @@ take_over(struct driver *d, long it, struct member *ms, char **cause)
 	if (u == NULL || u->id == NULL)
 		return 1;
 	ji = u - d->j.v;
-	if ((r = follow_update(d, it, ji, ms, cause)) != 1)
+	if ((r = follow_update(d, it, ji, ms, cause)) == 2)
+		return 1;
+	if (r != 1)
 		return r;
 	/* Submitted by this run and failed: stop here. */
 	if (d->j.v[ji].time >= d->start)
@@ -876,11 +1007,13 @@ run_iteration(struct driver *d, long it, struct member *ms, char **cause)
 	if (run_members(d, it, ms, cause) != 0)
 		return -1;
 	known_member_jobs(d, it, 0, &after);
-	r = submit_update(d, it, after.s, &ji, cause);
-	buf_release(&after);
-	if (r != 0)
-		return -1;
-	return follow_update(d, it, ji, ms, cause) == 0 ? 0 : -1;
+	do {
+		r = submit_update(d, it, after.s, &ji, cause);
+		buf_release(&after);
+		if (r != 0)
+			return -1;
+	} while ((r = follow_update(d, it, ji, ms, cause)) == 2);
+	return r == 0 ? 0 : -1;
 }
 
 static int

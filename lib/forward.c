@@ -3,6 +3,13 @@
  * the signals calib cares about blocked in calib and waited for with
  * sigtimedwait: the child's exit, the timeout, and SIGTERM/SIGINT/SIGHUP
  * from a batch system cancelling the job, which are passed on to the group.
+ *
+ * Nothing the model starts outlives the attempt: calib exec is the
+ * subreaper of the model's processes, so those that leave its group
+ * (setsid) still come back to it as children, and are killed when the
+ * model ends.  When calib exec itself is killed outright, the next calib
+ * exec of the member on the same host finds what was left running by the
+ * attempt's token in their environment (CALIB_ATTEMPT_ID) and kills it.
  */
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -19,8 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/forward.h"
 #include "lib/fsio.h"
+#include "lib/proc.h"
 #include "lib/util.h"
 
 /* Seconds between SIGTERM and SIGKILL when stopping the model. */
@@ -126,6 +135,7 @@ struct attempt {
 	char			**argv;
 	int			 lockfd, logfd;
 	sigset_t		 set, old;	/* held signals; the caller's */
+	char			*note;		/* for model.log, or NULL */
 };
 
 /* May member m of iteration it run now? */
@@ -151,6 +161,100 @@ runnable(const struct experiment *e, long it, long m, char **cause)
 	return 0;
 }
 
+/* A token no other attempt has, on any host: 128 random bits in hex. */
+static int
+new_attempt_id(char *id, char **cause)
+{
+	unsigned char	 r[ATTEMPT_ID_MAX / 2];
+	size_t		 i;
+
+	if (getentropy(r, sizeof r) == -1)
+		return failf(cause, "getentropy: %s", strerror(errno));
+	for (i = 0; i < sizeof r; i++)
+		snprintf(id + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+/* SIGKILL each of pids; those it may not kill are added to denied. */
+static void
+kill_each(const pid_t *pids, size_t n, struct buf *denied)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (kill(pids[i], SIGKILL) == -1 && errno == EPERM)
+			buf_addf(denied, " %ld", (long)pids[i]);
+}
+
+static char *
+pid_list(const pid_t *pids, size_t n)
+{
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "%s%ld", i ? " " : "", (long)pids[i]);
+	return buf_detach(&b);
+}
+
+/*
+ * The previous attempt's calib exec was killed outright on this host (its
+ * status still says running, and its lock is free): kill the processes it
+ * left running, found by its token, before this attempt starts.
+ */
+static int
+kill_stale(struct attempt *a, const struct member_status *prev, char **cause)
+{
+	struct timespec	 ts = { 0, 50 * 1000 * 1000 };
+	struct buf	 denied = BUF_INIT;
+	pid_t		*pids, *left;
+	size_t		 n, k;
+	double		 deadline = now() + KILL_GRACE;
+	char		*list;
+	int		 rc = 0;
+
+	if ((n = proc_with_env("CALIB_ATTEMPT_ID", prev->attempt_id,
+	    &pids)) == 0)
+		return 0;
+	kill_each(pids, n, &denied);
+	while ((k = proc_with_env("CALIB_ATTEMPT_ID", prev->attempt_id,
+	    &left)) > 0 && denied.len == 0 && now() < deadline) {
+		kill_each(left, k, &denied);
+		free(left);
+		nanosleep(&ts, NULL);
+	}
+	list = pid_list(k ? left : pids, k ? k : n);
+	if (denied.len > 0)
+		rc = failf(cause, "%s: cannot kill what attempt %d left "
+		    "running (pids%s): %s", a->dir, prev->attempt, denied.s,
+		    strerror(EPERM));
+	else if (k > 0)
+		rc = failf(cause, "%s: process%s %s left running by attempt %d "
+		    "did not die within %.0f s of SIGKILL", a->dir,
+		    k == 1 ? "" : "es", list, prev->attempt, KILL_GRACE);
+	else
+		a->note = xasprintf("calib exec: killed %zu process%s left "
+		    "running by attempt %d (CALIB_ATTEMPT_ID=%s): %s\n", n,
+		    n == 1 ? "" : "es", prev->attempt, prev->attempt_id, list);
+	free(list);
+	free(left);
+	free(pids);
+	buf_release(&denied);
+	return rc;
+}
+
+static int
+unlink_kept(const char *dir, char **cause)
+{
+	char	*path = path_join(dir, MEMBER_KEPT);
+	int	 rc = 0;
+
+	if (unlink(path) == -1 && errno != ENOENT)
+		rc = failf(cause, "%s: cannot remove: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
 /*
  * Take the member, clear the previous attempt's output and record that
  * this attempt runs.
@@ -159,24 +263,36 @@ static int
 prepare(struct attempt *a, struct member_status *st, char **cause)
 {
 	struct member_status	 prev;
+	char			 host[sizeof st->host] = "";
 
 	if (observations_count(a->e, &a->d, cause) != 0 ||
 	    lock_member(a->dir, &a->lockfd, cause) != 0 ||
 	    status_read(a->dir, &prev, cause) < 0)
 		return -1;
+	gethostname(host, sizeof host - 1);
+	if (prev.outcome == OUTCOME_RUNNING && prev.attempt_id[0] != '\0' &&
+	    !strcmp(prev.host, host) && kill_stale(a, &prev, cause) != 0)
+		return -1;
 	a->pfile = path_join(a->dir, a->e->pfile);
 	a->ofile = path_join(a->dir, a->e->output.path);
 	if (!is_file(a->pfile))
 		return failf(cause, "%s: parameter file missing", a->pfile);
-	/* The previous attempt's output must not pass for this one's. */
+	/*
+	 * The previous attempt's output must not pass for this one's, nor the
+	 * values it kept: the output first, so that an attempt killed in
+	 * between leaves the kept values of an ok status in place.
+	 */
 	if (unlink(a->ofile) == -1 && errno != ENOENT)
 		return failf(cause, "%s: cannot remove old output: %s",
 		    a->ofile, strerror(errno));
+	if (unlink_kept(a->dir, cause) != 0 ||
+	    new_attempt_id(st->attempt_id, cause) != 0)
+		return -1;
 	st->attempt = prev.attempt + 1;
 	st->start = st->end = now();
 	st->exit_status = -1;
 	st->outcome = OUTCOME_RUNNING;
-	gethostname(st->host, sizeof st->host - 1);
+	memcpy(st->host, host, sizeof st->host);
 	batch_job_id(st->job, sizeof st->job);
 	snprintf(st->reason, sizeof st->reason, "running (pid %ld)",
 	    (long)getpid());
@@ -212,7 +328,7 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
     char **cause)
 {
 	char	*log = path_join(a->dir, "model.log"), t[32];
-	char	*env[16];
+	char	*env[18];
 	size_t	 i = 0;
 
 	a->logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
@@ -225,6 +341,8 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	fmt_time(t, st->start);
 	dprintf(a->logfd, "calib exec: iteration %ld member %ld attempt %d on "
 	    "%s at %s\n", a->it, a->m, st->attempt, st->host, t);
+	if (a->note != NULL)
+		dprintf(a->logfd, "%s", a->note);
 	env[i++] = "CALIB_ITERATION"; env[i++] = a->itb;
 	env[i++] = "CALIB_MEMBER"; env[i++] = a->mb;
 	env[i++] = "CALIB_MEMBER_DIR"; env[i++] = a->dir;
@@ -232,6 +350,7 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	env[i++] = "CALIB_OUTPUT"; env[i++] = a->ofile;
 	env[i++] = "CALIB_EXPERIMENT_DIR"; env[i++] = a->e->dir;
 	env[i++] = "CALIB_OUTPUT_DIR"; env[i++] = a->e->output_dir;
+	env[i++] = "CALIB_ATTEMPT_ID"; env[i++] = (char *)st->attempt_id;
 	env[i] = NULL;
 	if ((*pid = fork()) == -1)
 		return failf(cause, "fork: %s", strerror(errno));
@@ -242,6 +361,57 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	}
 	setpgid(*pid, *pid);
 	return 0;
+}
+
+/* Add pid to the set *v of *n pids unless it is there. */
+static void
+pid_add(pid_t **v, size_t *n, pid_t pid)
+{
+	size_t	 i;
+
+	for (i = 0; i < *n; i++)
+		if ((*v)[i] == pid)
+			return;
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[(*n)++] = pid;
+}
+
+/*
+ * What the model left behind after it ended and its group was killed:
+ * calib exec is their subreaper, so they are its children now, even those
+ * that left the group.  Kill and reap them, saying so in model.log.  When
+ * nothing is left, as usual, waitpid says so at once and /proc is not read.
+ */
+static void
+reap_leftovers(struct attempt *a)
+{
+	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
+	sigset_t	 chld;
+	pid_t		*pids, *killed = NULL, r;
+	size_t		 n, i, nkilled = 0;
+	double		 deadline = now() + KILL_GRACE;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (;;) {
+		while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (r == -1 || now() >= deadline)
+			break;
+		n = proc_children(getpid(), &pids);
+		for (i = 0; i < n; i++)
+			if (kill(pids[i], SIGKILL) == 0)
+				pid_add(&killed, &nkilled, pids[i]);
+		free(pids);
+		sigtimedwait(&chld, NULL, &ts);
+	}
+	if (nkilled > 0)
+		dprintf(a->logfd, "calib exec: killed %zu process%s the model "
+		    "left behind\n", nkilled, nkilled == 1 ? "" : "es");
+	if (r == 0)
+		dprintf(a->logfd, "calib exec: processes the model left behind "
+		    "did not die within %.0f s of SIGKILL\n", KILL_GRACE);
+	free(killed);
 }
 
 /*
@@ -261,8 +431,9 @@ supervise(struct attempt *a, pid_t pid, struct member_status *st,
 			*timed_out = 1;
 		stop_group(pid, *sig ? *sig : SIGTERM, &a->set, wstatus);
 	}
-	/* Whatever the model left behind in its group goes too. */
+	/* Whatever the model left behind, in its group or not, goes too. */
 	kill(-pid, SIGKILL);
+	reap_leftovers(a);
 	st->end = now();
 	/*
 	 * A batch system signals every process of the job at once: when the
@@ -312,6 +483,9 @@ classify(struct attempt *a, struct member_status *st, int wstatus,
 	else if (read_member_output(a->e, a->it, a->m, a->d, &g, &why) != 0) {
 		st->outcome = OUTCOME_INVALID;
 		snprintf(st->reason, sizeof st->reason, "%s", why);
+	} else if (keep_member_output(a->dir, g, a->d, &why) != 0) {
+		/* What the update would read is not there: not a success. */
+		snprintf(st->reason, sizeof st->reason, "%s", why);
 	} else {
 		st->outcome = OUTCOME_OK;
 		snprintf(st->reason, sizeof st->reason, "ok");
@@ -336,6 +510,7 @@ attempt_release(struct attempt *a)
 	free(a->pfile);
 	free(a->ofile);
 	free(a->dir);
+	free(a->note);
 }
 
 int
@@ -381,6 +556,8 @@ forward_run(const struct experiment *e, long it, long m,
 	sigaddset(&a.set, SIGINT);
 	sigaddset(&a.set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &a.set, &a.old);
+	/* The model's orphans, setsid or not, become calib exec's children. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	a.dir = member_dir(e, it, m);
 	if (runnable(e, it, m, cause) == 0 && prepare(&a, st, cause) == 0 &&
 	    expand_command(&a, cause) == 0 && launch(&a, st, &pid, cause) == 0) {

@@ -1,5 +1,6 @@
 /* Running the batch system's commands: fork, exec, collect both outputs. */
 #include <sys/wait.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -182,6 +183,113 @@ proc_probe(int (*fn)(void *, char **), void *arg, const char *what,
 	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
 		return failf(cause, "%s", len ? msg : "cannot read it");
 	return 0;
+}
+
+/* Up to size - 1 bytes of a /proc file into buf; the length, -1 if none. */
+static ssize_t
+proc_read(pid_t pid, const char *file, char *buf, size_t size)
+{
+	char	 path[64];
+	ssize_t	 r, len = 0;
+	int	 fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, file);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((size_t)len < size - 1 &&
+	    (r = read(fd, buf + len, size - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+/* Every pid in /proc but ours for which keep(pid, arg) says 1. */
+static size_t
+proc_scan(int (*keep)(pid_t, const void *), const void *arg, pid_t **pids)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n = 0, cap = 0;
+	char		*end;
+	long		 v;
+
+	*pids = NULL;
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		errno = 0;
+		v = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || errno || v <= 0 || v == (long)getpid() ||
+		    !keep((pid_t)v, arg))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*pids = xreallocarray(*pids, cap, sizeof **pids);
+		}
+		(*pids)[n++] = (pid_t)v;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Is pid a live child of *parent?  (comm, in parentheses, may hold ')'.) */
+static int
+child_of(pid_t pid, const void *parent)
+{
+	char	 buf[512], *p, state;
+	long	 ppid;
+
+	if (proc_read(pid, "stat", buf, sizeof buf) <= 0 ||
+	    (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %c %ld", &state, &ppid) != 2)
+		return 0;
+	return ppid == (long)*(const pid_t *)parent && state != 'Z' &&
+	    state != 'X';
+}
+
+size_t
+proc_children(pid_t parent, pid_t **pids)
+{
+	return proc_scan(child_of, &parent, pids);
+}
+
+/* Does pid's environment hold the entry want ("NAME=value")? */
+static int
+env_has(pid_t pid, const void *want)
+{
+	char	*buf, *p;
+	size_t	 size = 1 << 16;
+	ssize_t	 len;
+	int	 found = 0;
+
+	/* Environments are bounded by the kernel; grow until it all fits. */
+	for (;;) {
+		buf = xmalloc(size);
+		len = proc_read(pid, "environ", buf, size);
+		if (len < 0 || (size_t)len < size - 1 || size >= (1 << 28))
+			break;
+		free(buf);
+		size *= 2;
+	}
+	for (p = buf; len > 0 && p < buf + len; p += strlen(p) + 1)
+		if (!strcmp(p, want)) {
+			found = 1;
+			break;
+		}
+	free(buf);
+	return found;
+}
+
+size_t
+proc_with_env(const char *name, const char *value, pid_t **pids)
+{
+	char	*want = xasprintf("%s=%s", name, value);
+	size_t	 n;
+
+	n = proc_scan(env_has, want, pids);
+	free(want);
+	return n;
 }
 
 char *

@@ -2,6 +2,9 @@
 #ifndef CALIB_PROC_H
 #define CALIB_PROC_H
 
+#include <sys/types.h>
+#include <stddef.h>
+
 struct proc_result {
 	int	 status;	/* exit status; 128+N when killed by signal N */
 	char	*out;		/* everything written to stdout, NUL-terminated */
@@ -29,6 +32,16 @@ void	 proc_result_release(struct proc_result *);
  */
 int	 proc_probe(int (*fn)(void *, char **), void *arg, const char *what,
 	    char **cause);
+
+/*
+ * Processes found in /proc, other than this one, into *pids (owned by the
+ * caller; how many is returned, 0 also when /proc cannot be read):
+ * proc_children the live (not zombie) children of parent, proc_with_env
+ * those whose environment holds name=value (a zombie has none; processes
+ * of other users are not readable, unless calib runs as root).
+ */
+size_t	 proc_children(pid_t parent, pid_t **pids);
+size_t	 proc_with_env(const char *name, const char *value, pid_t **pids);
 
 /* The command line as a user would type it, for messages and logs. */
 char	*proc_argv_string(char *const argv[]);

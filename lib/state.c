@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -782,10 +783,12 @@ status_write(const char *dir, const struct member_status *s, char **cause)
 	fmt_time(t1, s->end);
 	buf = xasprintf("result=%s\noutcome=%s\nreason=%s\nexit_status=%d\n"
 	    "signal=%d\nattempt=%d\nhost=%s\nstart=%s\nend=%s\n"
-	    "start_epoch=%.3f\nend_epoch=%.3f\nelapsed=%.3f\njob=%s\n",
+	    "start_epoch=%.3f\nend_epoch=%.3f\nelapsed=%.3f\njob=%s\n"
+	    "attempt_id=%s\n",
 	    s->success ? "success" : "failed", outcome_name(s->outcome),
 	    s->reason, s->exit_status, s->signal, s->attempt, s->host,
-	    t0, t1, s->start, s->end, s->end - s->start, s->job);
+	    t0, t1, s->start, s->end, s->end - s->start, s->job,
+	    s->attempt_id);
 	rc = write_file_atomic(path, buf, strlen(buf), cause);
 	free(buf);
 	free(path);
@@ -810,6 +813,20 @@ outcome_parse(const char *s)
 		if (!strcmp(outcomes[i], s))
 			return i;
 	return -1;
+}
+
+/*
+ * The attempt token, only when it is 1 to ATTEMPT_ID_MAX hex digits: calib
+ * exec looks for processes carrying it, so a token from a damaged file
+ * must not match what it was not given.
+ */
+static void
+parse_attempt_id(struct member_status *s, const char *v)
+{
+	size_t	 n = strspn(v, "0123456789abcdef");
+
+	if (n > 0 && n <= ATTEMPT_ID_MAX && v[n] == '\0')
+		memcpy(s->attempt_id, v, n + 1);
 }
 
 /*
@@ -870,6 +887,8 @@ status_read(const char *dir, struct member_status *s, char **cause)
 			s->end = atof(eq);
 		else if (!strcmp(line, "job"))
 			snprintf(s->job, sizeof s->job, "%s", eq);
+		else if (!strcmp(line, "attempt_id"))
+			parse_attempt_id(s, eq);
 	}
 	free(buf);
 	free(path);
@@ -955,6 +974,103 @@ bad:
 	*g = NULL;
 out:
 	vsource_release(&src);
+	free(dir);
+	return rc;
+}
+
+int
+keep_member_output(const char *dir, const double *g, size_t d, char **cause)
+{
+	char	*path = path_join(dir, MEMBER_KEPT);
+	int	 rc;
+
+	/* d came from observations.h5's shape: d * 8 does not overflow. */
+	rc = write_file_atomic(path, g, d * sizeof *g, cause);
+	free(path);
+	return rc;
+}
+
+/* Exactly want bytes of fd into buf; -1 when the file had fewer. */
+static int
+read_exact(int fd, void *buf, size_t want)
+{
+	char	*p = buf;
+	ssize_t	 r;
+
+	while (want > 0) {
+		r = read(fd, p, want);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		want -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * MEMBER_KEPT at path: calib wrote it, but it sits where the model ran, so
+ * it is read as untrusted: a regular file of exactly d * 8 bytes, finite.
+ */
+static int
+read_kept(const char *path, size_t d, double **g, char **cause)
+{
+	struct stat	 sb;
+	size_t		 want, i;
+	int		 fd, rc = -1;
+
+	*g = NULL;
+	if (size_mul(d, sizeof **g, CALIB_MAX_VALUES * sizeof **g, &want) != 0)
+		return failf(cause, "%s: %zu values are too many", path, d);
+	if (!wait_file(path, fs_lag()))
+		return failf(cause, "%s: missing, though the status says ok",
+		    path);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return failf(cause, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
+		failf(cause, "%s: not a regular file", path);
+	else if (sb.st_size < 0 || (unsigned long long)sb.st_size != want)
+		failf(cause, "%s: %lld bytes, expected %zu (%zu float64 "
+		    "values, one per observation)", path,
+		    (long long)sb.st_size, want, d);
+	else {
+		*g = xmallocarray(d ? d : 1, sizeof **g);
+		if (read_exact(fd, *g, want) != 0)
+			failf(cause, "%s: shorter than %zu bytes", path, want);
+		else
+			rc = 0;
+	}
+	close(fd);
+	for (i = 0; rc == 0 && i < d; i++)
+		if (!isfinite((*g)[i]))
+			rc = failf(cause, "%s: value %zu is not finite", path,
+			    i + 1);
+	if (rc != 0) {
+		free(*g);
+		*g = NULL;
+	}
+	return rc;
+}
+
+int
+read_member_values(const struct experiment *e, long it, long m, size_t d,
+    const struct member_status *st, double **g, char **cause)
+{
+	char	*dir, *path;
+	int	 rc;
+
+	/*
+	 * The compatibility path: a status file from before calib kept the
+	 * values has no attempt_id, and its output is all there is.
+	 */
+	if (st->attempt_id[0] == '\0')
+		return read_member_output(e, it, m, d, g, cause);
+	dir = member_dir(e, it, m);
+	path = path_join(dir, MEMBER_KEPT);
+	rc = read_kept(path, d, g, cause);
+	free(path);
 	free(dir);
 	return rc;
 }

@@ -10,7 +10,9 @@
  *                         before it); its presence makes the iteration exist
  *   iteration_NNN/results.h5    outputs, member status and misfits, written
  *                         when the update closes the iteration
- *   iteration_NNN/member_MMM/   parameter file, model output, status, log
+ *   iteration_NNN/member_MMM/   parameter file, model output, status, log,
+ *                         kept.f64 (the output's values as calib exec
+ *                         validated them, what the update reads)
  *
  * Every file is written once under a temporary name and renamed into place.
  */
@@ -55,6 +57,12 @@ struct observations {
 };
 
 /* How `calib exec` records one attempt of a member. */
+
+/* The file of a member's folder holding the values calib exec validated. */
+#define MEMBER_KEPT	"kept.f64"
+/* The longest attempt token (hex digits). */
+#define ATTEMPT_ID_MAX	32
+
 /*
  * How an attempt ended, as calib exec records it (the status file's
  * outcome key): for programs, where reason is for people.
@@ -83,6 +91,11 @@ struct member_status {
 	char		 host[256];
 	char		 reason[512];
 	char		 job[64];	/* batch job (array) id; "" outside one */
+	/*
+	 * The attempt's token (hex, also CALIB_ATTEMPT_ID in the model's
+	 * environment); "" in status files written before calib had one.
+	 */
+	char		 attempt_id[ATTEMPT_ID_MAX + 1];
 };
 
 /*
@@ -146,5 +159,20 @@ int	 write_parameter_files(const struct experiment *, const struct ensemble *,
 /* Read and check one member's output: length d, all finite. */
 int	 read_member_output(const struct experiment *, long it, long member,
 	    size_t d, double **g, char **cause);
+
+/*
+ * Keep the d values calib exec validated in folder dir as MEMBER_KEPT:
+ * native float64, written atomically and durably.
+ */
+int	 keep_member_output(const char *dir, const double *g, size_t d,
+	    char **cause);
+
+/*
+ * The values of a member whose status st says ok, as the update uses them:
+ * MEMBER_KEPT, exactly d finite float64.  A status file written before
+ * calib kept them (no attempt_id) has the output read again instead.
+ */
+int	 read_member_values(const struct experiment *, long it, long member,
+	    size_t d, const struct member_status *st, double **g, char **cause);
 
 #endif

@@ -37,10 +37,15 @@ mean_std(const double *v, size_t n, size_t stride, double *mean, double *std,
 		*count = k;
 }
 
-/* Gather the members' outputs of iteration it into r. */
+/*
+ * Gather the members' outputs of iteration it into r: the values calib exec
+ * kept.  A member whose values cannot be read counts as failed, as one
+ * whose output was unusable always has; rep says which.
+ */
 static int
 collect(const struct experiment *e, long it, const struct observations *o,
-    const struct noise_factor *nf, struct results *r, char **cause)
+    const struct noise_factor *nf, struct results *r,
+    struct update_report *rep, char **cause)
 {
 	struct member_status	 st;
 	double			*g;
@@ -65,7 +70,10 @@ collect(const struct experiment *e, long it, const struct observations *o,
 		free(dir);
 		if (!st.success)
 			continue;
-		if (read_member_output(e, it, m + 1, r->d, &g, &why) != 0) {
+		if (read_member_values(e, it, m + 1, r->d, &st, &g, &why) != 0) {
+			if (rep->n_unreadable++ == 0)
+				snprintf(rep->unreadable, sizeof rep->unreadable,
+				    "member %zu: %s", m + 1, why);
 			free(why);
 			why = NULL;
 			continue;
@@ -276,17 +284,22 @@ recorded(const struct experiment *e, long it, struct update_report *rep,
 static int
 close_iteration(const struct experiment *e, long it, struct ensemble *en,
     const struct observations *o, const struct noise_factor *nf,
-    struct results *r, char **cause)
+    struct results *r, struct update_report *rep, char **cause)
 {
 	size_t	 m, k, need;
 
 	if (iteration_closed(e, it))
 		return results_read(e, it, r, cause);
-	if (collect(e, it, o, nf, r, cause) != 0)
+	if (collect(e, it, o, nf, r, rep, cause) != 0)
 		return -1;
 	need = needed(e);
 	for (m = 0, k = 0; m < r->n; m++)
 		k += r->ok[m];
+	if (it < e->iterations && (k < need || k < 2) && rep->n_unreadable)
+		return failf(cause, "iteration %ld: %zu of %zu members "
+		    "succeeded; min_success needs %zu (%zu with status ok "
+		    "unreadable, %s)", it, k, r->n, need > 2 ? need : 2,
+		    rep->n_unreadable, rep->unreadable);
 	if (it < e->iterations && (k < need || k < 2))
 		return failf(cause, "iteration %ld: %zu of %zu members "
 		    "succeeded; min_success needs %zu", it, k, r->n,
@@ -354,7 +367,7 @@ update_experiment(const struct experiment *e, long it,
 		return -1;
 	if (noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0 ||
 	    ensemble_read(e, it, &en, cause) != 0 ||
-	    close_iteration(e, it, &en, &o, &nf, &r, cause) != 0)
+	    close_iteration(e, it, &en, &o, &nf, &r, rep, cause) != 0)
 		goto out;
 	rep->n = r.n;
 	mean_std(r.misfit, r.n, 1, &rep->misfit_mean, &rep->misfit_std,

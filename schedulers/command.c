@@ -77,6 +77,19 @@ sched_run(char *const argv[], int (*drop)(const char *), const int *accept,
 }
 
 int
+sched_unreachable(const char *cause, const char *const *phrases)
+{
+	if (cause == NULL)
+		return 0;
+	if (strstr(cause, "did not finish in") != NULL)
+		return 1;
+	for (; *phrases; phrases++)
+		if (strstr(cause, *phrases) != NULL)
+			return 1;
+	return 0;
+}
+
+int
 sched_failed_with(char **cause, const char *what)
 {
 	if (*cause == NULL || strstr(*cause, what) == NULL)

@@ -345,13 +345,16 @@ pbs_qsub_argv(const struct scheduler *sc, const struct job_request *q)
 		argv[n++] = xstrdup("-o");
 		argv[n++] = log;
 	}
-	if (q->array) {
-		argv[n++] = xstrdup("-v");
-		argv[n++] = single && !is_torque(sc) ?
-		    xasprintf("CALIB_ARRAY_OFFSET=%ld,CALIB_ARRAY_INDEX=%s",
-		    q->offset, q->array) :
-		    xasprintf("CALIB_ARRAY_OFFSET=%ld", q->offset);
-	}
+	/* CALIB_JOB_NAME tells calib exec and update that calib ran them. */
+	argv[n++] = xstrdup("-v");
+	if (!q->array)
+		argv[n++] = xasprintf("CALIB_JOB_NAME=%s", q->name);
+	else if (single && !is_torque(sc))
+		argv[n++] = xasprintf("CALIB_JOB_NAME=%s,CALIB_ARRAY_OFFSET=%ld,"
+		    "CALIB_ARRAY_INDEX=%s", q->name, q->offset, q->array);
+	else
+		argv[n++] = xasprintf("CALIB_JOB_NAME=%s,CALIB_ARRAY_OFFSET=%ld",
+		    q->name, q->offset);
 	argv[n++] = xstrdup(q->script);
 	argv[n] = NULL;
 	return argv;
@@ -373,6 +376,17 @@ drop_job_env(const char *var)
 	return !strncmp(var, "SLURM_", 6) && strncmp(var, "SLURM_CONF=", 11);
 }
 
+/* What qsub says when the server is down or busy: tried again. */
+static const char *const unreachable[] = {
+	"cannot connect to server",
+	"Cannot connect to specified server",
+	"Connection refused",
+	"Communication failure",
+	"pbs_iff",
+	"Server not available",
+	NULL
+};
+
 static int
 flavour_submit(struct sched *s, const struct job_request *q, char **id,
     char **cause)
@@ -384,7 +398,7 @@ flavour_submit(struct sched *s, const struct job_request *q, char **id,
 	rc = sched_run(argv, drop_job_env, NULL, &r, cause);
 	argv_free(argv);
 	if (rc != 0)
-		return -1;
+		return sched_unreachable(*cause, unreachable) ? 1 : -1;
 	/* "1234[].server", "1235.server", or "1236" */
 	p = r.out + strspn(r.out, " \t\n");
 	p[strcspn(p, " \t\n")] = '\0';

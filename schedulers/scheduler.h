@@ -98,6 +98,11 @@ struct scheduler {
 	 */
 	int		(*directives)(const struct resources *r, const char *log,
 			    char **out, char **cause);
+	/*
+	 * Submit one job; 0 with *id, -1 with *cause, or 1 with *cause when
+	 * the scheduler could not be reached (the driver tries again, for as
+	 * long as it waits for an unanswered poll).
+	 */
 	int		(*submit)(struct sched *, const struct job_request *,
 			    char **id, char **cause);
 	/*
@@ -161,6 +166,11 @@ struct proc_result;
 int	 sched_on_path(const char *prog);
 int	 sched_run(char *const argv[], int (*drop)(const char *),
 	    const int *accept, struct proc_result *r, char **cause);
+/*
+ * Does the error of a failed command say that its server could not be
+ * reached (one of the NULL-terminated phrases, or no answer in time)?
+ */
+int	 sched_unreachable(const char *cause, const char *const *phrases);
 /* Did the failed command end by saying what?  Then forget the error. */
 int	 sched_failed_with(char **cause, const char *what);
 char	*sched_join(char *const *v, size_t n, const char *sep);

@@ -186,6 +186,22 @@ drop_slurm(const char *var)
 	return !strncmp(var, "SLURM_", 6) && strncmp(var, "SLURM_CONF=", 11);
 }
 
+/*
+ * What sbatch says when slurmctld is down, restarting or too busy: the
+ * submission is tried again.
+ */
+static const char *const unreachable[] = {
+	"Unable to contact slurm controller",
+	"Socket timed out",
+	"Connection refused",
+	"Transport endpoint is not connected",
+	"temporarily unable to accept job",
+	"Resource temporarily unavailable",
+	"Zero Bytes were transmitted",
+	"Communication connection failure",
+	NULL
+};
+
 static int
 slurm_submit(struct sched *s, const struct job_request *q, char **id,
     char **cause)
@@ -215,16 +231,21 @@ slurm_submit(struct sched *s, const struct job_request *q, char **id,
 	}
 	if (q->log)
 		argv[n++] = owned[k++] = xasprintf("--output=%s", q->log);
+	/* CALIB_JOB_NAME tells calib exec and update that calib ran them. */
 	if (q->offset > 0)
 		argv[n++] = owned[k++] = xasprintf("--export=ALL,"
-		    "CALIB_ARRAY_OFFSET=%ld", q->offset);
+		    "CALIB_JOB_NAME=%s,CALIB_ARRAY_OFFSET=%ld", q->name,
+		    q->offset);
+	else
+		argv[n++] = owned[k++] = xasprintf("--export=ALL,"
+		    "CALIB_JOB_NAME=%s", q->name);
 	argv[n++] = (char *)q->script;
 	argv[n] = NULL;
 	rc = run(argv, drop_slurm, &r, cause);
 	for (i = 0; i < k; i++)
 		free(owned[i]);
 	if (rc != 0)
-		return -1;
+		return sched_unreachable(*cause, unreachable) ? 1 : -1;
 	/* "1234" or "1234;cluster" */
 	r.out[strcspn(r.out, ";\n \t")] = '\0';
 	for (p = r.out; isdigit((unsigned char)*p); p++)

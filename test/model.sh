@@ -4,7 +4,10 @@
 # members it names ("fail 2 3", "sleep 1", "nan", "short", "nooutput",
 # "hang", "block FILE 2 3", "stubborn FILE 2": like block, deaf to SIGTERM;
 # "dir", "fifo", "binary": the output is a folder, a FIFO, control bytes;
-# "npyhuge": a .npy header whose shape's product wraps 64 bits).
+# "npyhuge": a .npy header whose shape's product wraps 64 bits; "escape":
+# a child leaves the group with setsid, its pid in escapee.pid, and would
+# rewrite the output 0.5 s after the model ends; "alive FILE": alive.txt
+# says "alive" or "gone" for the process whose pid FILE holds).
 . "$1"
 out=$2
 mode=$(cat "$CALIB_EXPERIMENT_DIR/mode" 2>/dev/null)
@@ -12,7 +15,7 @@ env | grep '^CALIB_' | sort >calib.env
 set -- $mode
 what=$1
 [ $# -gt 0 ] && shift
-if [ "$what" = block ] || [ "$what" = stubborn ]; then
+if [ "$what" = block ] || [ "$what" = stubborn ] || [ "$what" = alive ]; then
 	file=$1
 	shift
 fi
@@ -38,6 +41,15 @@ open(sys.argv[1], "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) +
 	kill) kill -9 $$ ;;
 	block) while [ ! -e "$file" ]; do sleep 0.05; done ;;
 	stubborn) trap '' TERM; while [ ! -e "$file" ]; do sleep 0.05; done ;;
+	escape)
+		rm -f escaped
+		setsid sh -c 'echo >escaped; sleep 0.5
+		    printf "100\n100\n100\n" >"$1"; echo >rewrote' sh "$out" &
+		echo $! >escapee.pid
+		while [ ! -e escaped ]; do sleep 0.05; done ;;
+	alive)
+		s=$(sed 's/.*) //' "/proc/$(cat "$file")/stat" 2>/dev/null | cut -c1)
+		if [ -n "$s" ] && [ "$s" != Z ]; then echo alive; else echo gone; fi >alive.txt ;;
 	esac
 fi
 awk -v a="$a" -v b="$b" 'BEGIN { printf "%.17g\n%.17g\n%.17g\n", a, a + b, b }' >"$out"

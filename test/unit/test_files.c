@@ -341,6 +341,17 @@ test_state_round_trip(void **state)
 	assert_string_equal(st2.host, "node7");
 	assert_string_equal(st2.reason, "exit status 3");
 	assert_close(st2.end - st2.start, 2.25, 1e-9);
+	assert_string_equal(st2.attempt_id, "");
+
+	/* The attempt token goes round; one that is not hex is dropped. */
+	snprintf(st.attempt_id, sizeof st.attempt_id, "0123456789abcdef");
+	assert_int_equal(status_write(test_dir, &st, &cause), 0);
+	assert_int_equal(status_read(test_dir, &st2, &cause), 1);
+	assert_string_equal(st2.attempt_id, "0123456789abcdef");
+	snprintf(st.attempt_id, sizeof st.attempt_id, "abc;rm");
+	assert_int_equal(status_write(test_dir, &st, &cause), 0);
+	assert_int_equal(status_read(test_dir, &st2, &cause), 1);
+	assert_string_equal(st2.attempt_id, "");
 	experiment_release(&e);
 }
 
