@@ -52,12 +52,21 @@ check "iteration 0 was updated without member 2" \
 check "no member was resubmitted" \
     test "$(grep -c '^submit.*kind=members' d/output/jobs.journal)" -eq 2
 
-# 3. calib cancel stops every job of the experiment and records it; a
+# 3. Neither a local run nor calib init --force goes under a live chain;
+#    calib cancel stops every job of the experiment and records it; a
 #    later calib run carries on from there.
 SIZE=4 ITERATIONS=1 make_experiment c "backend: {poll_interval: 1s}"
 echo "block $TRASH/c/go" >c/mode
 try "$CALIB" run -d -b slurm c/calib.yaml
 expect_rc 0 "a detached chain is submitted"
+try "$CALIB" run -b local c/calib.yaml
+expect_rc 1 "a local run is refused while the Slurm chain is live"
+check "naming the backend and what to do" has err \
+    "jobs of backend 'slurm' are still queued or running"
+try "$CALIB" init --force c/calib.yaml
+expect_rc 1 "calib init --force is refused while the chain is live"
+check "saying to cancel first" has err "stop them with 'calib cancel' before starting over"
+check "the iteration is still there" test -e c/output/iteration_000/ensemble.h5
 : >"$TRASH/calls"
 try "$CALIB" cancel c/calib.yaml
 expect_rc 0 "calib cancel"
