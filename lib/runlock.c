@@ -156,9 +156,14 @@ static int
 held(const struct experiment *e, char **cause)
 {
 	struct run_owner	 o;
+	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
+	double			 deadline = now() + 1.0;
 	char			 t[32];
 
-	if (!run_owner_read(e, &o))
+	/* The holder writes who it is just after it takes the lock. */
+	while (!run_owner_read(e, &o) && now() < deadline)
+		nanosleep(&ts, NULL);
+	if (o.pid == 0 || !run_owner_read(e, &o))
 		return failf(cause, "%s: another calib command is using this "
 		    "experiment", e->output_dir);
 	fmt_time(t, o.since);
