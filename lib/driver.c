@@ -130,6 +130,27 @@ cancelled_since_start(struct driver *d, char **cause)
 }
 
 /*
+ * The scheduler did not answer (why): say so and go on, doing again,
+ * until it has been out of reach for QUERY_PATIENCE.  Returns 0 to try
+ * again, -1 with *cause.
+ */
+static int
+unreached(struct driver *d, char *why, const char *again, char **cause)
+{
+	if (d->failing == 0)
+		d->failing = now();
+	if (now() - d->failing > QUERY_PATIENCE) {
+		failf(cause, "the scheduler has not answered for %.0f s: %s",
+		    QUERY_PATIENCE, why);
+		free(why);
+		return -1;
+	}
+	note(d, "%s (%s again)", why, again);
+	free(why);
+	return 0;
+}
+
+/*
  * One query for every job of iterations it and later.  A scheduler that
  * does not answer is asked again at the next poll, for QUERY_PATIENCE.
  * Returns 0, 1 when it did not answer this time, -1 on error.
@@ -159,17 +180,7 @@ poll_jobs(struct driver *d, long it, char **cause)
 			    ++d->polls, n, d->ninfo);
 		return 0;
 	}
-	if (d->failing == 0)
-		d->failing = now();
-	if (now() - d->failing > QUERY_PATIENCE) {
-		failf(cause, "the scheduler has not answered for %.0f s: %s",
-		    QUERY_PATIENCE, why);
-		free(why);
-		return -1;
-	}
-	note(d, "%s (asking again)", why);
-	free(why);
-	return 1;
+	return unreached(d, why, "asking", cause) == 0 ? 1 : -1;
 }
 
 /* Did any member of intent x run (a status file newer than the intent)? */
@@ -297,28 +308,6 @@ job_command(struct driver *d, enum jkind kind, long it, struct job_command *c,
 }
 
 /*
- * A submission that did not reach the scheduler: wait and say so, or give
- * up once the scheduler has been out of reach for QUERY_PATIENCE, as for
- * polls.  Returns 0 to try again, -1 with *cause.
- */
-static int
-unreached(struct driver *d, char *why, char **cause)
-{
-	if (d->failing == 0)
-		d->failing = now();
-	if (now() - d->failing > QUERY_PATIENCE) {
-		failf(cause, "the scheduler has not answered for %.0f s: %s",
-		    QUERY_PATIENCE, why);
-		free(why);
-		return -1;
-	}
-	note(d, "%s (submitting again)", why);
-	free(why);
-	backoff(d);
-	return 0;
-}
-
-/*
  * After a submission that did not reach the scheduler, ask for the job by
  * its name until the scheduler answers: it may have been taken after all.
  * Returns 0 with *id (NULL when it was not), -1 with *cause.
@@ -335,8 +324,9 @@ taken_anyway(struct driver *d, char *name, char *why, char **id,
 		return 0;
 	}
 	for (;;) {
-		if (unreached(d, why, cause) != 0)
+		if (unreached(d, why, "submitting", cause) != 0)
 			return -1;
+		backoff(d);
 		why = NULL;
 		if (sched_find(d->s, names, 1, &ids, &why) == 0)
 			break;
