@@ -18,7 +18,8 @@ struct member_facts {
 	int		 cancelled;	/* calib cancel cancelled that job */
 	int		 cancel_first;	/* before the status says it ended */
 	int		 earlier;	/* submitted before this driver started */
-	int		 attempts;	/* its jobs, those calib cancelled aside */
+	int		 attempts;	/* this run's jobs for it, those calib
+					   cancelled aside */
 	/* The scheduler: its answer for the job's task, if it gave one. */
 	int		 listed;	/* the scheduler knows the task now */
 	enum job_phase	 phase;		/* when listed */

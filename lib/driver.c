@@ -37,6 +37,7 @@ struct member {
 	enum mstate	 state;
 	size_t		 job;		/* journal index + 1 of its job; 0 none */
 	int		 attempts;	/* its jobs, those calib cancelled aside */
+	int		 tries;		/* of those, this run's */
 	double		 gone;		/* when its end was first seen, no status */
 	int		 kept;		/* succeeded before this run started */
 	int		 again;		/* resubmitted, not as a retry */
@@ -319,17 +320,17 @@ taken_anyway(struct driver *d, char *name, char *why, char **id,
 	char	**ids = NULL, *names[1] = { name };
 
 	*id = NULL;
-	if (!sched_has(d->sc, SCHED_FIND)) {
-		free(why);
-		return 0;
-	}
 	for (;;) {
 		if (unreached(d, why, "submitting", cause) != 0)
 			return -1;
 		backoff(d);
+		if (!sched_has(d->sc, SCHED_FIND))
+			return 0;
 		why = NULL;
 		if (sched_find(d->s, names, 1, &ids, &why) == 0)
 			break;
+		free(ids);
+		ids = NULL;
 	}
 	*id = ids[0];
 	free(ids);
@@ -361,16 +362,21 @@ submit(struct driver *d, struct jentry *proto, struct job_request *q,
 			break;
 		free(id);
 		id = NULL;
-		if (r > 0 && taken_anyway(d, x->name, why, &id, cause) != 0)
-			return -1;
-		if (id != NULL)
-			break;
-		if (journal_failed(&d->j, seq, r > 0 ? "the scheduler could "
-		    "not be reached" : why, cause) != 0) {
+		if (r > 0) {
+			/* taken_anyway takes why. */
+			r = taken_anyway(d, x->name, why, &id, cause);
+			why = NULL;
+			if (r != 0)
+				return -1;
+			if (id != NULL)
+				break;
+		}
+		if (journal_failed(&d->j, seq, why ? why : "the scheduler "
+		    "could not be reached", cause) != 0) {
 			free(why);
 			return -1;
 		}
-		if (r < 0) {
+		if (why != NULL) {
 			*cause = why;
 			return -1;
 		}
@@ -507,22 +513,25 @@ submit_update(struct driver *d, long it, const char *after_any, size_t *ji,
 }
 
 /*
- * The newest member job of iteration it that covered member m, and how
- * many did (jobs calib cancelled do not count as attempts).
+ * The newest member job of iteration it that covered member m, how many
+ * did, and how many of those this run submitted (jobs calib cancelled do
+ * not count: each calib run, started by a person who may have fixed what
+ * failed, has max_retries of its own for failures outside the model).
  */
 static size_t
-job_of(struct driver *d, long it, long m, int *attempts)
+job_of(struct driver *d, long it, long m, int *attempts, int *tries)
 {
 	const struct jentry	*x;
 	size_t			 i, found = 0;
 
-	*attempts = 0;
+	*attempts = *tries = 0;
 	for (i = 0; i < d->j.n; i++) {
 		x = &d->j.v[i];
 		if (x->kind == JOB_MEMBERS && x->iteration == it && !x->failed &&
 		    ranges_contain(x->members, m)) {
 			found = i + 1;
 			*attempts += x->cancelled == 0;
+			*tries += x->cancelled == 0 && x->time >= d->start;
 		}
 	}
 	return found;
@@ -573,7 +582,7 @@ gather(struct driver *d, long it, long m, struct member *p,
 	int	 r;
 
 	memset(k, 0, sizeof *k);
-	p->job = job_of(d, it, m, &p->attempts);
+	p->job = job_of(d, it, m, &p->attempts, &p->tries);
 	k->x = p->job ? &d->j.v[p->job - 1] : NULL;
 	if (k->x) {
 		k->ji = info_in(d->info, d->ninfo, k->x->id, m - k->x->offset);
@@ -587,7 +596,7 @@ gather(struct driver *d, long it, long m, struct member *p,
 	k->f.has_id = k->x && k->x->id;
 	k->f.cancelled = k->x && k->x->cancelled;
 	k->f.earlier = k->x && k->x->time < d->start;
-	k->f.attempts = p->attempts;
+	k->f.attempts = p->tries;
 	k->f.listed = k->ji != NULL;
 	k->f.phase = k->ji ? k->ji->phase : PHASE_QUEUED;
 	k->f.may_ask_history = ask;
@@ -830,9 +839,9 @@ update_said(struct driver *d, long it, const char *id)
 
 /*
  * The update job ji ended without closing iteration it: run it again when
- * calib update never had its say (the job was cancelled, its node failed,
- * or it vanished with no error from calib update in its log), up to
- * max_retries more times.
+ * calib update never had its say (no error from it in the job's log: the
+ * job was cancelled, its node failed, it could not start, or it was
+ * killed), up to max_retries more times.
  */
 static int
 update_again(struct driver *d, long it, size_t ji, const struct job_info *inf)
@@ -841,7 +850,7 @@ update_again(struct driver *d, long it, size_t ji, const struct job_info *inf)
 	size_t			 i;
 	long			 n = 0;
 
-	if (inf ? inf->phase != PHASE_CANCELLED && inf->phase != PHASE_SYSTEM :
+	if ((inf && inf->phase == PHASE_COMPLETED) ||
 	    update_said(d, it, d->j.v[ji].id))
 		return 0;
 	for (i = 0; i < d->j.n; i++) {

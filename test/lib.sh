@@ -8,6 +8,9 @@ mkdir -p "$TRASH"
 cd "$TRASH" || exit 1
 tap_n=0
 tap_failed=0
+# The first failing description, for scripts that summarise their cases
+# (they reset it at the start of each).
+tap_first_failure=
 
 # ok STATUS DESCRIPTION: STATUS 0 passes.
 ok() {
@@ -17,6 +20,7 @@ ok() {
 	else
 		echo "not ok $tap_n - $2"
 		tap_failed=$((tap_failed + 1))
+		tap_first_failure=${tap_first_failure:-$2}
 	fi
 }
 
