@@ -41,28 +41,6 @@ stopped_before(const struct experiment *e, long it)
 	return 1;
 }
 
-/*
- * A member that succeeded is not run again (a job requeued after a node
- * failure, a member run by hand meanwhile) unless asked to.
- */
-static int
-succeeded(const struct experiment *e, long it, long m)
-{
-	struct member_status	 st;
-	char			*dir = member_dir(e, it, m);
-	int			 r;
-
-	/* A closed iteration's members do not run at all: exec says so. */
-	r = iteration_closed(e, it) ? 0 : status_read(dir, &st, NULL);
-	free(dir);
-	if (r != 1 || st.outcome != OUTCOME_OK)
-		return 0;
-	printf("calib exec: iteration %ld member %ld already succeeded "
-	    "(attempt %d%s%s); not running it again (-f runs it anyway)\n",
-	    it, m, st.attempt, st.job[0] ? ", job " : "", st.job);
-	return 1;
-}
-
 int
 cmd_exec(int argc, char **argv)
 {
@@ -110,7 +88,7 @@ cmd_exec(int argc, char **argv)
 	}
 	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
 		return rc;
-	if (stopped_before(&e, it) || (!force && succeeded(&e, it, m))) {
+	if (stopped_before(&e, it)) {
 		experiment_release(&e);
 		return EXIT_OK;
 	}
@@ -121,7 +99,17 @@ cmd_exec(int argc, char **argv)
 		experiment_release(&e);
 		return rc;
 	}
-	if (forward_run(&e, it, m, &st, &cause) != 0) {
+	/*
+	 * A member that succeeded is not run again (a job requeued after a
+	 * node failure, a member run by hand meanwhile) unless asked to.
+	 */
+	if ((rc = forward_run(&e, it, m, force, &st, &cause)) == 1) {
+		printf("calib exec: iteration %ld member %ld already succeeded "
+		    "(attempt %d%s%s); not running it again (-f runs it "
+		    "anyway)\n", it, m, st.attempt, st.job[0] ? ", job " : "",
+		    st.job);
+		rc = EXIT_OK;
+	} else if (rc != 0) {
 		error_cause(cause);
 		rc = EXIT_FAIL;
 	} else if (!st.success) {

@@ -1544,7 +1544,7 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 	yaml_node_t	*obs, *v;
 	char		*od = NULL;
 	long		 seed = 0;
-	size_t		 cells;
+	size_t		 cells, n;
 
 	if (root == NULL)
 		return failf(y->cause, "%s: empty experiment file", y->file);
@@ -1561,6 +1561,9 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 	else
 		e->output_dir = path_join(e->dir, od ? od : "output");
 	free(od);
+	/* "results/" is "results": its lock sits beside it, not in it. */
+	for (n = strlen(e->output_dir); n > 1 && e->output_dir[n - 1] == '/';)
+		e->output_dir[--n] = '\0';
 	e->ensemble_size = e->iterations = -1;
 	if (get_long(y, root, "", "ensemble_size", 0, 2, LONG_MAX,
 	    &e->ensemble_size) ||

@@ -94,10 +94,9 @@ decide(const struct member_facts *f)
 		return make(ACT_HISTORY, WHY_NONE);
 	if (f->listed && f->phase == PHASE_SYSTEM)
 		return again(f, WHY_SCHEDULER, 1);
-	/* Cancelled before it ran: that attempt never happened. */
 	if (f->listed && f->phase == PHASE_CANCELLED)
 		return f->cancelled ? again(f, WHY_CANCELLED, 0) :
-		    again(f, WHY_SCHEDULER, f->this_job);
+		    again(f, WHY_SCHEDULER, 1);
 	if (f->this_job && f->outcome != OUTCOME_NONE &&
 	    f->outcome != OUTCOME_RUNNING)
 		return recorded_end(f);

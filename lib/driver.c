@@ -321,19 +321,26 @@ taken_anyway(struct driver *d, char *name, char *why, char **id,
 
 	*id = NULL;
 	for (;;) {
-		if (unreached(d, why, "submitting", cause) != 0)
+		if (unreached(d, why ? why : xstrdup("no answer"),
+		    "submitting", cause) != 0)
 			return -1;
-		backoff(d);
-		if (!sched_has(d->sc, SCHED_FIND))
+		if (!sched_has(d->sc, SCHED_FIND)) {
+			backoff(d);
 			return 0;
+		}
+		/* At once: a job taken may run and leave the queue soon. */
 		why = NULL;
 		if (sched_find(d->s, names, 1, &ids, &why) == 0)
 			break;
 		free(ids);
 		ids = NULL;
+		backoff(d);
 	}
 	*id = ids[0];
 	free(ids);
+	/* Not taken: submit again, after the wait. */
+	if (*id == NULL)
+		backoff(d);
 	return 0;
 }
 
@@ -825,11 +832,15 @@ update_said(struct driver *d, long it, const char *id)
 {
 	char	*name = d->sc->log_name(LOG_UPDATE, 0, id);
 	char	*dir = iteration_dir(d->e, it), *path = path_join(dir, name);
-	char	*buf = NULL;
+	char	*buf = NULL, *p;
 	int	 said;
 
-	said = is_file(path) && read_file(path, &buf, NULL, NULL) == 0 &&
-	    (!strncmp(buf, "calib: ", 7) || strstr(buf, "\ncalib: ") != NULL);
+	said = 0;
+	if (is_file(path) && read_file(path, &buf, NULL, NULL) == 0)
+		for (p = buf; p && !said; p = (p = strchr(p, '\n')) ? p + 1 :
+		    NULL)
+			said = !strncmp(p, "calib: ", 7) &&
+			    strncmp(p, "calib: warning:", 15) != 0;
 	free(buf);
 	free(path);
 	free(dir);
@@ -858,7 +869,8 @@ update_again(struct driver *d, long it, size_t ji, const struct job_info *inf)
 		n += x->kind == JOB_UPDATE && x->iteration == it && x->id &&
 		    !x->cancelled;
 	}
-	if (n > d->e->max_retries + 1)
+	/* n jobs so far: n - 1 of them were resubmissions. */
+	if (n > d->e->max_retries)
 		return 0;
 	note(d, "iteration %ld: update job %s ended %s without closing the "
 	    "iteration; submitting the update again", it, d->j.v[ji].id,

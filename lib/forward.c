@@ -68,11 +68,19 @@ wait_until(pid_t pid, double deadline, const sigset_t *set, int *wstatus,
 {
 	struct timespec	 ts;
 	double		 left;
-	int		 s;
+	pid_t		 r;
+	int		 s, ws;
 
 	for (;;) {
-		if (waitpid(pid, wstatus, WNOHANG) == pid)
-			return 1;
+		/*
+		 * calib exec is the subreaper of the model's processes: reap
+		 * the orphans that end meanwhile too, not only the model.
+		 */
+		while ((r = waitpid(-1, &ws, WNOHANG)) > 0)
+			if (r == pid) {
+				*wstatus = ws;
+				return 1;
+			}
 		left = deadline - now();
 		if (left <= 0)
 			return 0;
@@ -136,6 +144,7 @@ struct attempt {
 	int			 lockfd, logfd;
 	sigset_t		 set, old;	/* held signals; the caller's */
 	char			*note;		/* for model.log, or NULL */
+	int			 force;		/* run it even if it succeeded */
 };
 
 /* May member m of iteration it run now? */
@@ -269,6 +278,11 @@ prepare(struct attempt *a, struct member_status *st, char **cause)
 	    lock_member(a->dir, &a->lockfd, cause) != 0 ||
 	    status_read(a->dir, &prev, cause) < 0)
 		return -1;
+	/* Under the member's lock: a success is never run over by accident. */
+	if (!a->force && prev.outcome == OUTCOME_OK) {
+		*st = prev;
+		return 1;
+	}
 	gethostname(host, sizeof host - 1);
 	if (prev.outcome == OUTCOME_RUNNING && prev.attempt_id[0] != '\0' &&
 	    !strcmp(prev.host, host) && kill_stale(a, &prev, cause) != 0)
@@ -277,16 +291,7 @@ prepare(struct attempt *a, struct member_status *st, char **cause)
 	a->ofile = path_join(a->dir, a->e->output.path);
 	if (!is_file(a->pfile))
 		return failf(cause, "%s: parameter file missing", a->pfile);
-	/*
-	 * The previous attempt's output must not pass for this one's, nor the
-	 * values it kept: the output first, so that an attempt killed in
-	 * between leaves the kept values of an ok status in place.
-	 */
-	if (unlink(a->ofile) == -1 && errno != ENOENT)
-		return failf(cause, "%s: cannot remove old output: %s",
-		    a->ofile, strerror(errno));
-	if (unlink_kept(a->dir, cause) != 0 ||
-	    new_attempt_id(st->attempt_id, cause) != 0)
+	if (new_attempt_id(st->attempt_id, cause) != 0)
 		return -1;
 	st->attempt = prev.attempt + 1;
 	st->start = st->end = now();
@@ -296,7 +301,18 @@ prepare(struct attempt *a, struct member_status *st, char **cause)
 	batch_job_id(st->job, sizeof st->job);
 	snprintf(st->reason, sizeof st->reason, "running (pid %ld)",
 	    (long)getpid());
-	return status_write(a->dir, st, cause);
+	/*
+	 * "running" first: an attempt killed from here on is one that did not
+	 * end, never an old success without its values.  Then the previous
+	 * attempt's output and kept values go, so that neither passes for
+	 * this one's.
+	 */
+	if (status_write(a->dir, st, cause) != 0)
+		return -1;
+	if (unlink(a->ofile) == -1 && errno != ENOENT)
+		return failf(cause, "%s: cannot remove old output: %s",
+		    a->ofile, strerror(errno));
+	return unlink_kept(a->dir, cause);
 }
 
 /* The model's command line, placeholders expanded. */
@@ -532,12 +548,12 @@ member_locked(const char *dir)
 }
 
 int
-forward_run(const struct experiment *e, long it, long m,
+forward_run(const struct experiment *e, long it, long m, int force,
     struct member_status *st, char **cause)
 {
 	struct attempt	 a;
 	pid_t		 pid;
-	int		 wstatus = 0, sig = 0, timed_out = 0, rc = -1;
+	int		 wstatus = 0, sig = 0, timed_out = 0, rc = -1, r = -1;
 
 	memset(st, 0, sizeof *st);
 	memset(&a, 0, sizeof a);
@@ -545,6 +561,7 @@ forward_run(const struct experiment *e, long it, long m,
 	a.it = it;
 	a.m = m;
 	a.lockfd = a.logfd = -1;
+	a.force = force;
 	/*
 	 * A batch system may cancel the job at any moment, even before the
 	 * model starts: hold SIGTERM, SIGINT and SIGHUP from here until the
@@ -559,12 +576,13 @@ forward_run(const struct experiment *e, long it, long m,
 	/* The model's orphans, setsid or not, become calib exec's children. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	a.dir = member_dir(e, it, m);
-	if (runnable(e, it, m, cause) == 0 && prepare(&a, st, cause) == 0 &&
+	if (runnable(e, it, m, cause) == 0 && (r = prepare(&a, st, cause)) == 0 &&
 	    expand_command(&a, cause) == 0 && launch(&a, st, &pid, cause) == 0) {
 		supervise(&a, pid, st, &wstatus, &timed_out, &sig);
 		classify(&a, st, wstatus, timed_out, sig);
 		rc = status_write(a.dir, st, cause);
-	}
+	} else if (r == 1)
+		rc = 1;
 	/* A signal still pending now ends calib exec, the attempt recorded. */
 	sigprocmask(SIG_SETMASK, &a.old, NULL);
 	attempt_release(&a);

@@ -101,9 +101,10 @@ driver_live(const struct experiment *e, long it, long m,
 	}
 	for (i = 0; i < nv; i++) {
 		x = v[i].entry;
+		/* A member's job, or the update that will read it. */
 		if (!v[i].live || (it >= 0 && x->iteration != it) ||
-		    (m > 0 && (x->kind != JOB_MEMBERS ||
-		    !ranges_contain(x->members, m))))
+		    (m > 0 && x->kind == JOB_MEMBERS &&
+		    !ranges_contain(x->members, m)))
 			continue;
 		buf_addsep(b, ":", x->id);
 		*backend = sc->name;

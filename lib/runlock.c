@@ -158,12 +158,21 @@ held(const struct experiment *e, char **cause)
 	struct run_owner	 o;
 	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
 	double			 deadline = now() + 1.0;
-	char			 t[32];
+	char			 t[32], here[256];
+	int			 alive;
 
-	/* The holder writes who it is just after it takes the lock. */
-	while (!run_owner_read(e, &o) && now() < deadline)
+	memset(here, 0, sizeof here);
+	gethostname(here, sizeof here - 1);
+	/*
+	 * The holder writes who it is just after it takes the lock; one on
+	 * another host cannot be told alive from here, but is named anyway.
+	 */
+	while (!(alive = run_owner_read(e, &o)) && now() < deadline) {
+		if (o.pid > 0 && strcmp(o.host, here) != 0)
+			break;
 		nanosleep(&ts, NULL);
-	if (o.pid == 0 || !run_owner_read(e, &o))
+	}
+	if (!alive && (o.pid <= 0 || strcmp(o.host, here) == 0))
 		return failf(cause, "%s: another calib command is using this "
 		    "experiment", e->output_dir);
 	fmt_time(t, o.since);

@@ -85,6 +85,27 @@ try "$CALIB" update -i 0 up/calib.yaml
 expect_rc 0 "then calib update closes the iteration with both members"
 check "both counted" has out "2 of 2 members succeeded"
 
+# 4b. Two calib exec of one member from jobs (a requeued job beside the
+#     first): the second waits for the member, then does not run over the
+#     success it finds.
+SIZE=2 ITERATIONS=1 make_experiment dup
+"$CALIB" init dup/calib.yaml >/dev/null || exit 1
+echo "block $TRASH/dup-go 1" >dup/mode
+CALIB_JOB_NAME=calib.t.1 "$CALIB" exec -i 0 -m 1 dup/calib.yaml >/dev/null 2>&1 </dev/null &
+e1=$!
+check "member 1 runs (in a job)" poll 30 running dup 1
+CALIB_JOB_NAME=calib.t.2 "$CALIB" exec -i 0 -m 1 dup/calib.yaml >dup2.out 2>&1 </dev/null &
+e2=$!
+check "a second calib exec of it waits for the member" poll 10 sh -c \
+    "grep -q calib.t.2 /proc/$e2/environ 2>/dev/null"
+touch "$TRASH/dup-go"
+wait $e1
+ok $? "the first ends well"
+wait $e2
+ok $? "the second exits 0"
+check "saying the member already succeeded" has dup2.out "already succeeded (attempt 1"
+check "the member ran once" has dup/output/iteration_000/member_001/status "attempt=1"
+
 # 5. A lock the filesystem cannot provide is named as such, with its
 #    mount.  No filesystem here refuses flock, so the refusal of a Lustre
 #    client mounted without -o flock (ENOSYS) is replayed by a preload.
