@@ -12,7 +12,7 @@ VERSION	:= 0.1.0
 DEB_BUILD := gcc make pkg-config libyaml-dev libhdf5-dev liblapacke-dev \
 	libopenblas-dev libgsl-dev libjansson-dev libxml2-dev
 DEB_CHECK := libcmocka-dev mandoc perl bsdextrautils python3 python3-numpy \
-	python3-h5py slurm-wlm slurm-wlm-torque iproute2 procps clang
+	python3-h5py python3-yaml slurm-wlm slurm-wlm-torque iproute2 procps clang
 
 PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

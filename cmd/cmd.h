@@ -10,6 +10,7 @@ int	 cmd_update(int, char **);
 int	 cmd_run(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_cancel(int, char **);
+int	 cmd_export(int, char **);
 int	 cmd_backends(int, char **);
 
 /* Print "calib: message" on stderr and free the message. */

@@ -22,6 +22,8 @@ static const struct command {
 	{ "update", cmd_update, "perform the ensemble update of an iteration" },
 	{ "status", cmd_status, "show members, misfit and estimates per "
 	    "iteration" },
+	{ "export", cmd_export, "write an iteration's estimate or a member "
+	    "as a parameter file" },
 	{ "cancel", cmd_cancel, "cancel every live batch job of an "
 	    "experiment" },
 	{ "backends", cmd_backends, "list the backends and whether they are "
