@@ -29,6 +29,8 @@ int	 open_experiment(const char *arg, struct experiment *);
  */
 int	 hand_lock(const struct experiment *, long it, long m,
 	    const char *what, int *lock);
+/* A number of 0 or more, the whole of s; -1 when it is not. */
+int	 cmd_number(const char *s, long *out);
 /* The EXPERIMENT operand, or the default; -1 when there are too many. */
 const char *experiment_operand(int argc, char **argv);
 /* Print a usage string: on stdout for -h (exit 0), else on stderr (2). */

@@ -12,16 +12,6 @@
 static const char usage_text[] =
     "usage: calib exec [-f] -i iteration [-m member] [experiment]\n";
 
-static int
-number(const char *s, long *out)
-{
-	char	*end;
-
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return *s == '\0' || *end != '\0' || errno || *out < 0 ? -1 : 0;
-}
-
 /*
  * A job of a detached chain that comes after an early stop finds its
  * iteration missing: say so and succeed, so that the chain drains.
@@ -65,11 +55,11 @@ cmd_exec(int argc, char **argv)
 			force = 1;
 			break;
 		case 'i':
-			if (number(optarg, &it) != 0)
+			if (cmd_number(optarg, &it) != 0)
 				return usage(usage_text, 0);
 			break;
 		case 'm':
-			if (number(optarg, &m) != 0 || m < 1)
+			if (cmd_number(optarg, &m) != 0 || m < 1)
 				return usage(usage_text, 0);
 			break;
 		case 'h':

@@ -14,16 +14,6 @@ static const char usage_text[] =
     "usage: calib export [-i iteration] [--mean | -m member] [-f format] "
     "[-o file] [experiment]\n";
 
-static int
-number(const char *s, long *out)
-{
-	char	*end;
-
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return *s == '\0' || *end != '\0' || errno || *out < 0 ? -1 : 0;
-}
-
 /* The parameter-file formats, in enum param_format's order. */
 static int
 format_of(const char *s)
@@ -80,14 +70,14 @@ cmd_export(int argc, char **argv)
 	    NULL)) != -1)
 		switch (ch) {
 		case 'i':
-			if (number(optarg, &o.iteration) != 0)
+			if (cmd_number(optarg, &o.iteration) != 0)
 				return usage(usage_text, 0);
 			break;
 		case 'M':
 			mean = 1;
 			break;
 		case 'm':
-			if (number(optarg, &o.member) != 0 || o.member < 1)
+			if (cmd_number(optarg, &o.member) != 0 || o.member < 1)
 				return usage(usage_text, 0);
 			break;
 		case 'f':

@@ -87,6 +87,16 @@ open_experiment(const char *arg, struct experiment *e)
 }
 
 int
+cmd_number(const char *s, long *out)
+{
+	char	*end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return *s == '\0' || *end != '\0' || errno || *out < 0 ? -1 : 0;
+}
+
+int
 hand_lock(const struct experiment *e, long it, long m, const char *what,
     int *lock)
 {
