@@ -28,6 +28,7 @@ journal_load(const struct experiment *e, struct journal *j, char **cause)
 {
 	memset(j, 0, sizeof *j);
 	j->path = path_join(e->output_dir, "jobs.journal");
+	j->exp = xstrdup(e->name ? e->name : "");
 	return parse(j, cause);
 }
 
@@ -148,6 +149,7 @@ journal_release(struct journal *j)
 	}
 	free(j->v);
 	free(j->path);
+	free(j->exp);
 	memset(j, 0, sizeof *j);
 }
 
@@ -193,7 +195,14 @@ journal_intent(struct journal *j, const struct jentry *proto, char **cause)
 	x->seq = seq;
 	x->time = atof(t);
 	x->backend = xstrdup(proto->backend);
-	x->name = xasprintf("calib.%08lx.%ld", fingerprint(dir), seq);
+	/*
+	 * "calib.NAME.FINGERPRINT.SEQ": the experiment's name tells jobs
+	 * apart in squeue and qstat (cut to 40 characters, which every
+	 * scheduler takes), the output directory's fingerprint keeps two
+	 * experiments of one name from finding each other's jobs.
+	 */
+	x->name = xasprintf("calib.%.40s%s%08lx.%ld", j->exp,
+	    *j->exp ? "." : "", fingerprint(dir), seq);
 	x->members = proto->members ? xstrdup(proto->members) : NULL;
 	x->id = NULL;
 	free(dir);

@@ -32,6 +32,7 @@ struct jentry {
 
 struct journal {
 	char		*path;
+	char		*exp;		/* the experiment's name, for job names */
 	struct jentry	*v;
 	size_t		 n;
 };
