@@ -150,6 +150,27 @@ find(const char *name)
 	return NULL;
 }
 
+/* "unknown command 'stat' (did you mean 'status'?); see 'calib -h'" */
+static int
+unknown_command(const char *name)
+{
+	const struct command	*c, *best = NULL;
+	size_t			 d, bestd = 3;
+
+	for (c = commands; c->name; c++)
+		if ((d = edit_distance(c->name, name)) < bestd) {
+			bestd = d;
+			best = c;
+		}
+	if (best)
+		fprintf(stderr, "calib: unknown command '%s' (did you mean "
+		    "'%s'?); see 'calib -h'\n", name, best->name);
+	else
+		fprintf(stderr, "calib: unknown command '%s'; see 'calib -h'\n",
+		    name);
+	return EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -173,17 +194,12 @@ main(int argc, char **argv)
 			list_commands(stdout);
 			return finish_stdout(EXIT_OK);
 		}
-		if ((c = find(argv[2])) == NULL) {
-			fprintf(stderr, "calib: unknown command '%s'\n", argv[2]);
-			return EXIT_USAGE;
-		}
+		if ((c = find(argv[2])) == NULL)
+			return unknown_command(argv[2]);
 		hargv[0] = argv[2];
 		return c->fn(2, hargv);
 	}
-	if ((c = find(argv[1])) == NULL) {
-		fprintf(stderr, "calib: unknown command '%s'; see 'calib -h'\n",
-		    argv[1]);
-		return EXIT_USAGE;
-	}
+	if ((c = find(argv[1])) == NULL)
+		return unknown_command(argv[1]);
 	return c->fn(argc - 1, argv + 1);
 }

@@ -104,6 +104,29 @@ struct run_args {
 	int			 verbose;
 };
 
+/* "unknown backend 'slurmm' (did you mean 'slurm'? backends: ...)" */
+static int
+unknown_backend(const char *name)
+{
+	const struct scheduler *const *sc;
+	const char	*best = NULL;
+	size_t		 d, bestd = 3;
+
+	fprintf(stderr, "calib: unknown backend '%s' (", name);
+	for (sc = schedulers; *sc; sc++)
+		if ((d = edit_distance((*sc)->name, name)) < bestd) {
+			bestd = d;
+			best = (*sc)->name;
+		}
+	if (best)
+		fprintf(stderr, "did you mean '%s'? ", best);
+	fprintf(stderr, "backends:");
+	for (sc = schedulers; *sc; sc++)
+		fprintf(stderr, " %s", (*sc)->name);
+	fprintf(stderr, ")\n");
+	return EXIT_USAGE;
+}
+
 static int
 parse_args(int argc, char **argv, struct run_args *a)
 {
@@ -130,17 +153,18 @@ parse_args(int argc, char **argv, struct run_args *a)
 			a->verbose = 1;
 			break;
 		case 'b':
-			if ((a->sc = scheduler_find(optarg)) == NULL) {
-				fprintf(stderr, "calib: unknown backend '%s'\n",
-				    optarg);
-				return EXIT_USAGE;
-			}
+			if ((a->sc = scheduler_find(optarg)) == NULL)
+				return unknown_backend(optarg);
 			break;
 		case 'j':
 			a->jobs = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end || a->jobs < 1 ||
-			    a->jobs > 100000)
-				return usage(usage_text, 0);
+			    a->jobs > 100000) {
+				fprintf(stderr, "calib: -j '%s': the number of "
+				    "members run at once is 1 to 100000\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			return usage(usage_text, 1);
@@ -232,8 +256,8 @@ report_end(const struct experiment *e, int rc, const char *cause,
 		printf("done: stopped after iteration %ld of %ld (%s) in %s\n",
 		    last, e->iterations, why, e->output_dir);
 	else
-		printf("done: %ld iterations in %s\n", e->iterations,
-		    e->output_dir);
+		printf("done: %ld iteration%s in %s\n", e->iterations,
+		    e->iterations == 1 ? "" : "s", e->output_dir);
 	free(why);
 	return EXIT_OK;
 }

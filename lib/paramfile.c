@@ -38,14 +38,17 @@ sb_str(struct sbuf *b, const char *s)
 	sb_add(b, s, strlen(s));
 }
 
-/* A number; TOML needs a float to carry '.', 'e' or be inf/nan. */
+/*
+ * A number, always as a float: TOML needs '.', 'e' or inf/nan, and JSON
+ * readers (Julia's among them) take 100 for an integer.
+ */
 static void
-sb_num(struct sbuf *b, double x, int toml)
+sb_num(struct sbuf *b, double x)
 {
 	char	 buf[40];
 
 	fmt_double(buf, x);
-	if (toml && !strpbrk(buf, ".eEn"))
+	if (!strpbrk(buf, ".eEn"))
 		strcat(buf, ".0");
 	sb_str(b, buf);
 }
@@ -58,15 +61,14 @@ values_of(const struct param *p, const double *theta)
 
 /* "a, b, c" with the separator given. */
 static void
-sb_list(struct sbuf *b, const struct param *p, const double *v, const char *sep,
-    int toml)
+sb_list(struct sbuf *b, const struct param *p, const double *v, const char *sep)
 {
 	size_t	 i;
 
 	for (i = 0; i < p->size; i++) {
 		if (i)
 			sb_str(b, sep);
-		sb_num(b, v[i], toml);
+		sb_num(b, v[i]);
 	}
 }
 
@@ -114,10 +116,10 @@ render_template(const struct experiment *e, const double *theta, long it,
 			    "1..%zu", e->ptemplate, line, name, idx,
 			    e->params[i].size);
 		if (br != NULL)
-			sb_num(b, values_of(&e->params[i], theta)[idx - 1], 0);
+			sb_num(b, values_of(&e->params[i], theta)[idx - 1]);
 		else
 			sb_list(b, &e->params[i], values_of(&e->params[i], theta),
-			    ", ", 0);
+			    ", ");
 	}
 	return 0;
 }
@@ -152,7 +154,7 @@ paramfile_render(const struct experiment *e, const double *theta, long it,
 			sb_str(&b, "]\nvalue = ");
 			if (p->vector)
 				sb_str(&b, "[");
-			sb_list(&b, p, v, ", ", 1);
+			sb_list(&b, p, v, ", ");
 			sb_str(&b, p->vector ? "]\n" : "\n");
 			sb_str(&b, "type = \"float\"\n");
 			break;
@@ -165,7 +167,7 @@ paramfile_render(const struct experiment *e, const double *theta, long it,
 			if (p->vector)
 				sb_str(&b, "[");
 			/* JSON has no inf or nan; values are finite here. */
-			sb_list(&b, p, v, ", ", 0);
+			sb_list(&b, p, v, ", ");
 			if (p->vector)
 				sb_str(&b, "]");
 			if (e->pformat == PF_YAML)
@@ -174,7 +176,7 @@ paramfile_render(const struct experiment *e, const double *theta, long it,
 		case PF_ENV:
 			sb_str(&b, p->name);
 			sb_str(&b, "=");
-			sb_list(&b, p, v, ",", 0);
+			sb_list(&b, p, v, ",");
 			sb_str(&b, "\n");
 			break;
 		case PF_TEMPLATE:

@@ -56,6 +56,10 @@ expect_rc 0 "calib help update exits 0"
 check "calib help update prints the usage" has out "usage: calib update"
 try "$CALIB" frobnicate
 expect_rc 2 "an unknown command is exit 2"
+check "pointing to the list" has err "unknown command 'frobnicate'; see 'calib -h'"
+try "$CALIB" stat calib.yaml
+expect_rc 2 "a near miss is exit 2"
+check "suggesting the command meant" has err "unknown command 'stat' (did you mean 'status'?)"
 
 # Every parameter-file format the init writes.
 for fmt in toml json yaml; do
@@ -66,6 +70,13 @@ for fmt in toml json yaml; do
 done
 check "toml has one table per parameter" grep -q '^\[b\]' ftoml/output/iteration_000/member_001/p.toml
 check "json is one object" grep -q '^{"a": .*, "b": .*}$' fjson/output/iteration_000/member_001/p.json
+# Whole numbers stay floats: Julia's JSON reader takes 100 for an integer.
+make_experiment fint
+sed -i 's/{name: p.env, format: env}/{name: p.json, format: json}/; s/^parameters:$/parameters:\n  c: {fixed: 100}\n  d: {fixed: [1, 2.5]}/' fint/calib.yaml
+try "$CALIB" init fint/calib.yaml
+expect_rc 0 "init with whole-number fixed values"
+check "json writes 100 as 100.0, and lists likewise" \
+    grep -q '"c": 100.0, "d": \[1.0, 2.5\]' fint/output/iteration_000/member_001/p.json
 make_experiment tpl
 printf 'alpha = {{a}}\nbeta = {{b}} # member {{member}} of iteration {{iteration}}\n' >tpl/in.tpl
 sed -i 's/{name: p.env, format: env}/{name: p.env, format: template, template: in.tpl}/' tpl/calib.yaml

@@ -60,7 +60,14 @@ check "a warning says the frozen copy is used" has err "has changed since 'calib
 
 try "$CALIB" run -b nosuch ex/calib.yaml
 expect_rc 2 "an unknown backend is a usage error"
+check "listing the backends" has err "unknown backend 'nosuch' (backends: local slurm pbs torque)"
+try "$CALIB" run -b slurmm ex/calib.yaml
+check "suggesting the one meant" has err "unknown backend 'slurmm' (did you mean 'slurm'? backends:"
 try "$CALIB" run -j 0 ex/calib.yaml
 expect_rc 2 "-j 0 is a usage error"
+check "saying what -j takes" has err "-j '0': the number of members run at once is 1 to 100000"
+SIZE=2 ITERATIONS=1 make_experiment one
+try "$CALIB" run one/calib.yaml
+check "one iteration is 'iteration', not 'iterations'" has out "done: 1 iteration in"
 
 done_testing
