@@ -3,10 +3,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "lib/forward.h"
+#include "lib/fsio.h"
 #include "lib/util.h"
 
 static const char usage_text[] =
@@ -29,6 +31,27 @@ stopped_before(const struct experiment *e, long it)
 	    "iteration %ld will not run\n", last, why, it);
 	free(why);
 	return 1;
+}
+
+/* Why member m failed, with the end of its model.log. */
+static void
+failed(const struct experiment *e, long it, long m,
+    const struct member_status *st)
+{
+	char	*dir = member_dir(e, it, m), *log = path_join(dir, "model.log");
+	char	*tail = file_tail(log, 3), *line, *save;
+
+	fprintf(stderr, "calib: iteration %ld member %ld failed: %s\n", it, m,
+	    st->reason);
+	if (tail != NULL) {
+		fprintf(stderr, "calib: the end of %s:\n", log);
+		for (line = strtok_r(tail, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save))
+			fprintf(stderr, "  %s\n", line);
+	}
+	free(tail);
+	free(log);
+	free(dir);
 }
 
 int
@@ -103,8 +126,7 @@ cmd_exec(int argc, char **argv)
 		error_cause(cause);
 		rc = EXIT_FAIL;
 	} else if (!st.success) {
-		fprintf(stderr, "calib: iteration %ld member %ld failed: %s\n",
-		    it, m, st.reason);
+		failed(&e, it, m, &st);
 		rc = EXIT_FAIL;
 	}
 	if (lock != -1)

@@ -60,6 +60,8 @@ struct driver {
 	struct progress		 shown;		/* last counts reported */
 	int			 following;	/* an update job waits on the
 						   members: none is resubmitted */
+	long			 told_it;	/* model failures told of, */
+	size_t			 told;		/* in that iteration */
 	size_t			 polls;
 };
 
@@ -667,6 +669,41 @@ apply(struct driver *d, struct member *p, const struct look *k)
 	return 0;
 }
 
+/* How many model failures an iteration tells of, one by one. */
+#define TELL_FAILED	5
+
+/*
+ * Member m's model failed: say why, with the last line of its model.log,
+ * for the first few of the iteration.
+ */
+static void
+tell_failed(struct driver *d, long it, long m, const struct member *p)
+{
+	char	*dir, *log, *tail;
+
+	if (d->told_it != it) {
+		d->told_it = it;
+		d->told = 0;
+	}
+	if (d->told++ >= TELL_FAILED) {
+		if (d->told == TELL_FAILED + 1)
+			note(d, "iteration %ld: more members failed; 'calib "
+			    "status' lists them", it);
+		return;
+	}
+	dir = member_dir(d->e, it, m);
+	log = path_join(dir, "model.log");
+	tail = file_tail(log, 1);
+	if (tail)
+		note(d, "iteration %ld: member %ld failed: %s; %s ends: %s", it,
+		    m, p->why, log, tail);
+	else
+		note(d, "iteration %ld: member %ld failed: %s", it, m, p->why);
+	free(tail);
+	free(log);
+	free(dir);
+}
+
 /*
  * Bring every member of iteration it up to date: one pass, and a second
  * with the scheduler's accounting for jobs it no longer lists.
@@ -692,7 +729,11 @@ resolve(struct driver *d, long it, struct member *ms, char **cause)
 				r = -1;
 				break;
 			}
-			if (apply(d, p, &k) == 1) {
+			r = apply(d, p, &k);
+			if (p->state == MS_FAILED)
+				tell_failed(d, it, m, p);
+			if (r == 1) {
+				r = 0;
 				ask = xreallocarray(ask, nask + 1, sizeof *ask);
 				ask[nask++] = k.x->id;
 			}

@@ -35,17 +35,24 @@
 /* Seconds between SIGTERM and SIGKILL when stopping the model. */
 #define KILL_GRACE	10.0
 
+/*
+ * The model's process: errfd (close-on-exec) carries errno back to calib
+ * exec when the model cannot be started, so that the status says why.
+ */
 static void
-child(char **argv, const char *dir, int logfd, const sigset_t *old,
-    char **env)
+child(char **argv, const char *dir, int logfd, int errfd,
+    const sigset_t *old, char **env)
 {
 	size_t	 i;
+	int	 err;
 
 	setpgid(0, 0);
 	/* If calib exec itself is killed outright, take the model with it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (chdir(dir) == -1) {
-		dprintf(logfd, "calib: %s: %s\n", dir, strerror(errno));
+		err = errno;
+		dprintf(logfd, "calib: %s: %s\n", dir, strerror(err));
+		(void)!write(errfd, &err, sizeof err);
 		_exit(127);
 	}
 	for (i = 0; env[i]; i += 2)
@@ -57,7 +64,9 @@ child(char **argv, const char *dir, int logfd, const sigset_t *old,
 	sigprocmask(SIG_SETMASK, old, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	execvp(argv[0], argv);
-	fprintf(stderr, "calib: cannot run '%s': %s\n", argv[0], strerror(errno));
+	err = errno;
+	fprintf(stderr, "calib: cannot run '%s': %s\n", argv[0], strerror(err));
+	(void)!write(errfd, &err, sizeof err);
 	_exit(127);
 }
 
@@ -144,6 +153,7 @@ struct attempt {
 	int			 lockfd, logfd;
 	sigset_t		 set, old;	/* held signals; the caller's */
 	char			*note;		/* for model.log, or NULL */
+	int			 start_errno;	/* why the model did not start */
 	int			 force;		/* run it even if it succeeded */
 };
 
@@ -315,6 +325,22 @@ prepare(struct attempt *a, struct member_status *st, char **cause)
 	return unlink_kept(a->dir, cause);
 }
 
+void
+model_path(const struct experiment *e, char **prog)
+{
+	char	*abs;
+	const char *rel;
+
+	if (**prog == '/' || strchr(*prog, '/') == NULL)
+		return;
+	for (rel = *prog; rel[0] == '.' && rel[1] == '/';)
+		for (rel += 2; *rel == '/'; rel++)
+			;
+	abs = path_join(e->dir, rel);
+	free(*prog);
+	*prog = abs;
+}
+
 /* The model's command line, placeholders expanded. */
 static int
 expand_command(struct attempt *a, char **cause)
@@ -335,6 +361,7 @@ expand_command(struct attempt *a, char **cause)
 		if (command_expand(a->e->command[i], vals, &a->argv[i],
 		    cause) != 0)
 			return -1;
+	model_path(a->e, &a->argv[0]);
 	return 0;
 }
 
@@ -346,6 +373,8 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	char	*log = path_join(a->dir, "model.log"), t[32];
 	char	*env[18];
 	size_t	 i = 0;
+	ssize_t	 n;
+	int	 p[2];
 
 	a->logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (a->logfd == -1) {
@@ -368,14 +397,28 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	env[i++] = "CALIB_OUTPUT_DIR"; env[i++] = a->e->output_dir;
 	env[i++] = "CALIB_ATTEMPT_ID"; env[i++] = (char *)st->attempt_id;
 	env[i] = NULL;
-	if ((*pid = fork()) == -1)
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return failf(cause, "pipe: %s", strerror(errno));
+	if ((*pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
 		return failf(cause, "fork: %s", strerror(errno));
+	}
 	if (*pid == 0) {
 		fflush(NULL);
 		close(a->lockfd);
-		child(a->argv, a->dir, a->logfd, &a->old, env);
+		close(p[0]);
+		child(a->argv, a->dir, a->logfd, p[1], &a->old, env);
 	}
 	setpgid(*pid, *pid);
+	close(p[1]);
+	/* The pipe closes at exec, or carries why there was none. */
+	while ((n = read(p[0], &a->start_errno, sizeof a->start_errno)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof a->start_errno)
+		a->start_errno = 0;
+	close(p[0]);
 	return 0;
 }
 
@@ -490,6 +533,9 @@ classify(struct attempt *a, struct member_status *st, int wstatus,
 	} else if (st->signal)
 		snprintf(st->reason, sizeof st->reason, "killed by signal %d "
 		    "(%s)", st->signal, strsignal(st->signal));
+	else if (a->start_errno != 0)
+		snprintf(st->reason, sizeof st->reason, "could not run '%s': %s",
+		    a->argv[0], strerror(a->start_errno));
 	else if (st->exit_status == 127)
 		snprintf(st->reason, sizeof st->reason, "exit status 127 (could "
 		    "not run '%s'? see model.log)", a->argv[0]);

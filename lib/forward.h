@@ -18,6 +18,13 @@ int	 forward_run(const struct experiment *, long it, long m, int force,
 	    struct member_status *st, char **cause);
 
 /*
+ * The model's program as calib runs it: a relative path with a '/' is
+ * taken from the experiment's folder (*prog is replaced), a bare name is
+ * looked up in PATH, an absolute path is left alone.
+ */
+void	 model_path(const struct experiment *, char **prog);
+
+/*
  * Whether a calib exec holds the member in folder dir now: 1 yes, 0 no,
  * -1 cannot tell.  (It holds the lock from before "running" is recorded
  * until the attempt's end is.)

@@ -1,5 +1,6 @@
 /* Atomic writes, directory helpers and bounded waits for late files. */
 #include <sys/stat.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/fsio.h"
 #include "lib/util.h"
 
@@ -409,4 +411,57 @@ fs_lag(void)
 		return 10.0;
 	v = strtod(s, &end);
 	return *end == '\0' && v >= 0 ? v : 10.0;
+}
+
+/* How much of a file's end file_tail reads. */
+#define TAIL_BYTES	65536
+
+char *
+file_tail(const char *path, size_t n)
+{
+	struct buf	 out = BUF_INIT;
+	struct stat	 st;
+	char		*buf, *end, *b, *q;
+	const char	*line[16];
+	size_t		 len[16], k = 0, i;
+	ssize_t		 got;
+	int		 fd;
+
+	if (n > 16)
+		n = 16;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_size > TAIL_BYTES &&
+	    lseek(fd, st.st_size - TAIL_BYTES, SEEK_SET) == -1)) {
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc(TAIL_BYTES + 1);
+	got = read(fd, buf, TAIL_BYTES);
+	close(fd);
+	end = buf + (got > 0 ? got : 0);
+	/* From the end back, the last n lines with something in them. */
+	while (k < n && end > buf) {
+		while (end > buf && isspace((unsigned char)end[-1]))
+			end--;
+		for (b = end; b > buf && b[-1] != '\n'; b--)
+			;
+		if (end > b) {
+			line[k] = b;
+			len[k++] = end - b;
+		}
+		end = b;
+	}
+	for (i = k; i > 0; i--) {
+		q = quote_bytes(line[i - 1], len[i - 1], 300);
+		buf_addsep(&out, "\n", q);
+		free(q);
+	}
+	free(buf);
+	if (out.len == 0) {
+		buf_release(&out);
+		return NULL;
+	}
+	return buf_detach(&out);
 }

@@ -48,6 +48,12 @@ const char	*file_kind(mode_t);
  * says so); the buffer is NUL-terminated and owned by the caller.
  */
 int	 read_file(const char *path, char **buf, size_t *len, char **cause);
+/*
+ * The last n non-blank lines of a text file (a model's log, of any size:
+ * only its last 64 KiB are read), each escaped and cut like any untrusted
+ * bytes, joined by "\n"; NULL when there are none or it cannot be read.
+ */
+char	*file_tail(const char *path, size_t n);
 
 /*
  * Remove temporary files (.NAME.tmpXXXXXX) last changed more than age

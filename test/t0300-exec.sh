@@ -37,6 +37,30 @@ check "status has the exit status" has $m2/status "exit_status=3"
 check "the reason names it" has $m2/status "reason=exit status 3"
 check "the model's stderr is in model.log" has $m2/model.log "failing on purpose"
 check "exec says why on stderr" has err "iteration 0 member 2 failed: exit status 3"
+check "with the end of model.log and its path" has err \
+    "calib: the end of $TRASH/$m2/model.log:
+  calib exec: iteration 0 member 2 attempt 1"
+check "down to the model's last line" has err "  failing on purpose"
+
+# The program: a relative path is the experiment folder's; one that cannot
+# be run says why (errno from the child), not only "exit status 127".
+SIZE=3 ITERATIONS=1 make_experiment rel
+printf '#!/bin/sh\nexec /bin/sh "%s/test/model.sh" "$@"\n' "$TOP" >rel/m.sh
+chmod +x rel/m.sh
+sed -i 's|command: .*|command: ["./m.sh", "{parameters}", "{output}"]|' rel/calib.yaml
+"$CALIB" init rel/calib.yaml >/dev/null || exit 1
+try "$CALIB" exec -i 0 -m 1 rel/calib.yaml
+expect_rc 0 "'./m.sh' is run from the experiment's folder, not the member's"
+chmod -x rel/m.sh
+try "$CALIB" exec -i 0 -m 2 rel/calib.yaml
+expect_rc 1 "a program that is not executable fails"
+check "saying why" has rel/output/iteration_000/member_002/status \
+    "reason=could not run '$TRASH/rel/m.sh': Permission denied"
+rm rel/m.sh
+try "$CALIB" exec -i 0 -m 3 rel/calib.yaml
+expect_rc 1 "a program that is not there fails"
+check "saying why" has err \
+    "member 3 failed: could not run '$TRASH/rel/m.sh': No such file or directory"
 
 echo "nan" >ex/mode
 try "$CALIB" exec -i 0 -m 2 ex/calib.yaml

@@ -70,4 +70,12 @@ SIZE=2 ITERATIONS=1 make_experiment one
 try "$CALIB" run one/calib.yaml
 check "one iteration is 'iteration', not 'iterations'" has out "done: 1 iteration in"
 
+# A member whose model fails is named, with the last line of its log.
+SIZE=4 ITERATIONS=1 make_experiment mf "algorithm: {failures: {min_success: 0.5}}"
+echo "fail 3" >mf/mode
+try "$CALIB" run mf/calib.yaml
+expect_rc 0 "a run with one failing member completes"
+check "saying which member failed, why, and how its log ends" has out \
+    "iteration 0: member 3 failed: exit status 3; $TRASH/mf/output/iteration_000/member_003/model.log ends: failing on purpose"
+
 done_testing
