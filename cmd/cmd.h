@@ -11,6 +11,7 @@ int	 cmd_run(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_cancel(int, char **);
 int	 cmd_export(int, char **);
+int	 cmd_check(int, char **);
 int	 cmd_backends(int, char **);
 
 /* Print "calib: message" on stderr and free the message. */
@@ -29,6 +30,11 @@ int	 open_experiment(const char *arg, struct experiment *);
  */
 int	 hand_lock(const struct experiment *, long it, long m,
 	    const char *what, int *lock);
+/*
+ * "unknown backend 'slurmm' (did you mean 'slurm'? backends: ...)" on
+ * stderr; returns EXIT_USAGE.
+ */
+int	 unknown_backend(const char *name);
 /* A number of 0 or more, the whole of s; -1 when it is not. */
 int	 cmd_number(const char *s, long *out);
 /* The EXPERIMENT operand, or the default; -1 when there are too many. */

@@ -7,6 +7,7 @@
 
 #include "cmd/cmd.h"
 #include "lib/buf.h"
+#include "lib/check.h"
 #include "lib/driver.h"
 #include "lib/fsio.h"
 #include "lib/runlock.h"
@@ -54,7 +55,7 @@ cmd_init(int argc, char **argv)
 	};
 	struct experiment	 e;
 	const char		*arg;
-	char			*cause = NULL, *src = NULL, *nl;
+	char			*cause = NULL, *src = NULL, *nl, *warning = NULL;
 	int			 ch, force = 0, rc;
 
 	optind = 1;
@@ -84,10 +85,17 @@ cmd_init(int argc, char **argv)
 			*nl = '\0';
 		arg = src;
 	}
-	if (config_load(arg, NULL, NULL, &e, &cause) != 0) {
+	if (config_load(arg, NULL, NULL, &e, &cause) != 0 ||
+	    check_model(&e, NULL, &warning, &cause) != 0) {
 		error_cause(cause);
+		if (e.file != NULL)
+			experiment_release(&e);
 		free(src);
 		return EXIT_USAGE;
+	}
+	if (warning != NULL) {
+		fprintf(stderr, "calib: warning: %s\n", warning);
+		free(warning);
 	}
 	rc = take_and_init(&e, force, &cause);
 	if (rc != EXIT_OK)

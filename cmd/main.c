@@ -16,6 +16,8 @@ static const struct command {
 	int		(*fn)(int, char **);
 	const char	*summary;
 } commands[] = {
+	{ "check", cmd_check, "find what would fail, before anything is "
+	    "created or queued" },
 	{ "init", cmd_init, "check an experiment and sample its prior ensemble" },
 	{ "run", cmd_run, "drive the calibration to its end" },
 	{ "exec", cmd_exec, "run one member's forward model" },

@@ -10,9 +10,9 @@
 
 #include "cmd/cmd.h"
 #include "lib/buf.h"
+#include "lib/check.h"
 #include "lib/driver.h"
 #include "lib/fsio.h"
-#include "lib/jobscript.h"
 #include "lib/runlock.h"
 #include "lib/util.h"
 
@@ -104,8 +104,7 @@ struct run_args {
 	int			 verbose;
 };
 
-/* "unknown backend 'slurmm' (did you mean 'slurm'? backends: ...)" */
-static int
+int
 unknown_backend(const char *name)
 {
 	const struct scheduler *const *sc;
@@ -352,7 +351,7 @@ cmd_run(int argc, char **argv)
 {
 	struct run_args		 a;
 	struct experiment	 e;
-	char			*cause = NULL, self[PATH_MAX];
+	char			*cause = NULL, *warning = NULL, self[PATH_MAX];
 	ssize_t			 len;
 	int			 rc, lock;
 
@@ -366,14 +365,23 @@ cmd_run(int argc, char **argv)
 	self[len] = '\0';
 	if ((rc = open_experiment(a.experiment, &e)) != EXIT_OK)
 		return rc;
-	/* Nothing that would break a job script's lines reaches one. */
-	if (sched_has(a.sc, SCHED_SCRIPTS) && job_script_check(&e,
-	    e.backend.calib ? e.backend.calib : self, &cause) != 0)
+	/*
+	 * What would fail in every job fails here, before anything is
+	 * submitted: the model's program, the job scripts (and nothing that
+	 * would break their lines).
+	 */
+	if (check_model(&e, a.sc, &warning, &cause) != 0 ||
+	    check_scripts(&e, a.sc, e.backend.calib ? e.backend.calib : self,
+	    &cause) != 0)
 		rc = EXIT_USAGE;
 	else if (sched_available(a.sc, &cause) != 0)
 		rc = EXIT_FAIL;
 	else
 		rc = take_experiment(&e, a.sc, &lock, &cause);
+	if (warning != NULL) {
+		fprintf(stderr, "calib: warning: %s\n", warning);
+		free(warning);
+	}
 	if (rc != EXIT_OK) {
 		error_cause(cause);
 		experiment_release(&e);

@@ -19,6 +19,13 @@
  */
 int	 init_experiment(struct experiment *, int force, char **cause);
 
+/*
+ * What init checks of the experiment's inputs (observations, noise, the
+ * prior and the parameter file), writing nothing.  Returns 0 or
+ * EXIT_USAGE with *cause set.
+ */
+int	 init_check(struct experiment *, char **cause);
+
 /* Read observations and noise as the experiment declares them. */
 int	 load_observations(const struct experiment *, struct observations *,
 	    char **cause);

@@ -588,6 +588,10 @@ fm_command(struct yctx *y, yaml_node_t *fm, struct experiment *e)
 			return yerr(y, n, "forward_model.command", "expected "
 			    "strings");
 		e->command[i] = xstrdup(scalar(n));
+		if (i == 0) {
+			e->command_line = n->start_mark.line + 1;
+			e->command_col = n->start_mark.column + 1;
+		}
 		if (command_expand(e->command[i], NULL, NULL, &why) != 0) {
 			yerr(y, n, "forward_model.command", "%s", why);
 			free(why);

@@ -105,6 +105,7 @@ struct experiment {
 
 	char		**command;
 	size_t		 ncommand;
+	size_t		 command_line, command_col; /* of the program, in file */
 	enum param_format pformat;
 	char		*pfile;		/* parameter file name in member dir */
 	char		*ptemplate;	/* template path, absolute */

@@ -341,6 +341,70 @@ model_path(const struct experiment *e, char **prog)
 	*prog = abs;
 }
 
+/* Where prog would be found in PATH, or NULL. */
+static char *
+in_path(const char *prog)
+{
+	const char	*path = getenv("PATH"), *p, *end;
+	char		*dir, *f;
+
+	for (p = path ? path : "/usr/bin:/bin"; *p; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ":");
+		dir = end > p ? xasprintf("%.*s", (int)(end - p), p) :
+		    xstrdup(".");
+		f = path_join(dir, prog);
+		free(dir);
+		if (access(f, X_OK) == 0 && is_file(f))
+			return f;
+		free(f);
+	}
+	return NULL;
+}
+
+int
+model_check(const struct experiment *e, char **cause)
+{
+	struct stat	 sb;
+	const char	*vals[6];
+	char		*prog = NULL, *mdir = member_dir(e, 0, 1), *why = NULL;
+	int		 rc = -1;
+
+	/* Any member's values do: the program's name rarely holds them. */
+	vals[0] = e->dir;
+	vals[1] = mdir;
+	vals[2] = "0";
+	vals[3] = "1";
+	vals[4] = vals[5] = mdir;
+	if (command_expand(e->command[0], vals, &prog, &why) != 0)
+		failf(cause, "%s", why);
+	else if (strchr(prog, '/') == NULL) {
+		free(why);
+		if ((why = in_path(prog)) != NULL)
+			rc = 0;
+		else
+			failf(cause, "%s:%zu:%zu: 'forward_model.command': "
+			    "program '%s' not found in PATH", e->file,
+			    e->command_line, e->command_col, prog);
+	} else {
+		model_path(e, &prog);
+		if (stat(prog, &sb) == -1)
+			failf(cause, "%s:%zu:%zu: 'forward_model.command': "
+			    "program '%s': %s", e->file, e->command_line,
+			    e->command_col, prog, strerror(errno));
+		else if (!S_ISREG(sb.st_mode) || access(prog, X_OK) == -1)
+			failf(cause, "%s:%zu:%zu: 'forward_model.command': "
+			    "program '%s' is not an executable file%s", e->file,
+			    e->command_line, e->command_col, prog,
+			    S_ISREG(sb.st_mode) ? " (chmod +x?)" : "");
+		else
+			rc = 0;
+	}
+	free(why);
+	free(prog);
+	free(mdir);
+	return rc;
+}
+
 /* The model's command line, placeholders expanded. */
 static int
 expand_command(struct attempt *a, char **cause)

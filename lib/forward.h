@@ -25,6 +25,14 @@ int	 forward_run(const struct experiment *, long it, long m, int force,
 void	 model_path(const struct experiment *, char **prog);
 
 /*
+ * Can this machine run the model's program?  It must be found (in the
+ * experiment's folder or PATH, see model_path), be a regular file and be
+ * executable.  -1 with *cause naming the experiment file, line and column
+ * when it cannot.
+ */
+int	 model_check(const struct experiment *, char **cause);
+
+/*
  * Whether a calib exec holds the member in folder dir now: 1 yes, 0 no,
  * -1 cannot tell.  (It holds the lock from before "running" is recorded
  * until the attempt's end is.)

@@ -241,6 +241,25 @@ first_ensemble(struct experiment *e, struct observations *obs,
 	return 0;
 }
 
+int
+init_check(struct experiment *e, char **cause)
+{
+	struct observations	 obs;
+	struct ensemble		 en;
+	char			*tmpl = NULL;
+	int			 rc = EXIT_USAGE;
+
+	memset(&en, 0, sizeof en);
+	if (load_observations(e, &obs, cause) != 0)
+		return EXIT_USAGE;
+	if (first_ensemble(e, &obs, &en, &tmpl, cause) == 0)
+		rc = EXIT_OK;
+	free(tmpl);
+	ensemble_release(&en);
+	observations_release(&obs);
+	return rc;
+}
+
 /* Everything init publishes, written into the staging folder dir. */
 static int
 stage(struct experiment *e, const char *dir, struct observations *obs,

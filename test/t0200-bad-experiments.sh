@@ -3,6 +3,9 @@
 # refused with its file:line:column, key and reason, and nothing is written.
 . "$(dirname "$0")/lib.sh"
 
+# The cases' model, which init checks before it reads the data.
+printf '#!/bin/sh\n' >model
+chmod +x model
 printf '1\n2\n3\n' >obs.txt
 printf '1\n2 x3\n' >obs-bad.txt
 printf '1\n1\n1\n1\n' >std4.txt
