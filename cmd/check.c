@@ -19,7 +19,7 @@ static int
 smoke(const struct experiment *e)
 {
 	struct member_status	 st;
-	char			*cause = NULL, *log = NULL, *line, *save;
+	char			*cause = NULL, *log = NULL;
 
 	if (check_smoke(e, &st, &log, &cause) != 0) {
 		error_cause(cause);
@@ -33,12 +33,7 @@ smoke(const struct experiment *e)
 	}
 	fprintf(stderr, "calib: smoke run: a member at the prior's centre "
 	    "failed: %s\n", st.reason);
-	if (log != NULL) {
-		fprintf(stderr, "calib: the end of its model.log:\n");
-		for (line = strtok_r(log, "\n", &save); line;
-		    line = strtok_r(NULL, "\n", &save))
-			fprintf(stderr, "  %s\n", line);
-	}
+	print_tail("its model.log", log);
 	free(log);
 	return EXIT_USAGE;
 }

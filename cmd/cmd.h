@@ -35,6 +35,8 @@ int	 hand_lock(const struct experiment *, long it, long m,
  * stderr; returns EXIT_USAGE.
  */
 int	 unknown_backend(const char *name);
+/* "calib: the end of WHAT:" and tail's lines, indented, on stderr. */
+void	 print_tail(const char *what, char *tail);
 /* A number of 0 or more, the whole of s; -1 when it is not. */
 int	 cmd_number(const char *s, long *out);
 /* The EXPERIMENT operand, or the default; -1 when there are too many. */

@@ -39,16 +39,11 @@ failed(const struct experiment *e, long it, long m,
     const struct member_status *st)
 {
 	char	*dir = member_dir(e, it, m), *log = path_join(dir, "model.log");
-	char	*tail = file_tail(log, 3), *line, *save;
+	char	*tail = file_tail(log, 3);
 
 	fprintf(stderr, "calib: iteration %ld member %ld failed: %s\n", it, m,
 	    st->reason);
-	if (tail != NULL) {
-		fprintf(stderr, "calib: the end of %s:\n", log);
-		for (line = strtok_r(tail, "\n", &save); line;
-		    line = strtok_r(NULL, "\n", &save))
-			fprintf(stderr, "  %s\n", line);
-	}
+	print_tail(log, tail);
 	free(tail);
 	free(log);
 	free(dir);

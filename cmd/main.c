@@ -88,6 +88,19 @@ open_experiment(const char *arg, struct experiment *e)
 	return EXIT_OK;
 }
 
+void
+print_tail(const char *what, char *tail)
+{
+	char	*line, *save;
+
+	if (tail == NULL)
+		return;
+	fprintf(stderr, "calib: the end of %s:\n", what);
+	for (line = strtok_r(tail, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "  %s\n", line);
+}
+
 int
 cmd_number(const char *s, long *out)
 {
