@@ -150,11 +150,25 @@ $(FUZZ_BIN): test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_OBJ) t
 
 -include $(FUZZ_OBJ:.o=.d)
 
+# The examples the man pages point to go to share/calib/examples, built;
+# the bash completion where bash-completion looks for it.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
 		$(DESTDIR)$(PREFIX)/share/calib/templates/slurm \
-		$(DESTDIR)$(PREFIX)/share/calib/templates/pbs
+		$(DESTDIR)$(PREFIX)/share/calib/templates/pbs \
+		$(DESTDIR)$(PREFIX)/share/calib/examples/linear \
+		$(DESTDIR)$(PREFIX)/share/calib/examples/lorenz96 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	for d in linear lorenz96; do \
+		for f in share/examples/$$d/*; do \
+			case $$f in */output) continue ;; esac; \
+			install -m 644 $$f $(DESTDIR)$(PREFIX)/share/calib/examples/$$d || exit; \
+		done; \
+		install -m 755 share/examples/$$d/model $(DESTDIR)$(PREFIX)/share/calib/examples/$$d; \
+	done
+	install -m 755 share/examples/lorenz96/demo.sh $(DESTDIR)$(PREFIX)/share/calib/examples/lorenz96
+	install -m 644 share/completion/calib.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/calib
 	install -m 755 calib $(DESTDIR)$(PREFIX)/bin/calib
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5

@@ -1,0 +1,37 @@
+#!/bin/sh
+# make install: the binary, the man pages, the templates, the examples the
+# man pages point to (built, runnable) and the bash completion.
+. "$(dirname "$0")/lib.sh"
+
+inst=$TRASH/inst
+make -s -C "$TOP" install DESTDIR="$inst" PREFIX=/usr >make.out 2>&1
+ok $? "make install DESTDIR=... PREFIX=/usr"
+p=$inst/usr
+for f in bin/calib share/man/man1/calib-check.1 share/man/man1/calib-export.1 \
+    share/man/man5/calib-state.5 share/man/man7/calib-templates.7 \
+    share/calib/templates/slurm/member.sbatch share/calib/templates/pbs/update.pbs \
+    share/calib/examples/linear/calib.yaml share/calib/examples/lorenz96/calib.yaml \
+    share/bash-completion/completions/calib; do
+	check "installs $f" test -f "$p/$f"
+done
+check "the examples' models, built and executable" \
+    test -x "$p/share/calib/examples/linear/model" -a -x "$p/share/calib/examples/lorenz96/model"
+check "no output folder of an earlier demo" test ! -e "$p/share/calib/examples/lorenz96/output"
+
+# An installed example, copied where the user can write, passes calib check
+# with a smoke run.
+cp -r "$p/share/calib/examples/linear" lin
+try "$p/bin/calib" check --smoke lin/calib.yaml
+expect_rc 0 "the installed linear example passes calib check --smoke"
+
+# The completion, as bash calls it.
+complete_words() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
+	    _calib; echo "${COMPREPLY[*]}"' sh "$p/share/bash-completion/completions/calib" "$@"
+}
+check "completes commands" test "$(complete_words calib ex)" = "exec export"
+check "completes backends after -b" test "$(complete_words calib run -b s)" = "slurm"
+check "completes export formats" test "$(complete_words calib export -f j)" = "json"
+check "completes a command's options" test "$(complete_words calib check --s)" = "--smoke"
+check "completes experiment files" test "$(complete_words calib run lin/cal)" = "lin/calib.yaml"
+done_testing
