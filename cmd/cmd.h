@@ -12,6 +12,7 @@ int	 cmd_status(int, char **);
 int	 cmd_cancel(int, char **);
 int	 cmd_export(int, char **);
 int	 cmd_check(int, char **);
+int	 cmd_amend(int, char **);
 int	 cmd_backends(int, char **);
 
 /* Print "calib: message" on stderr and free the message. */

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "lib/amend.h"
 #include "lib/buf.h"
 #include "lib/driver.h"
+#include "lib/fsio.h"
 #include "lib/runlock.h"
 #include "lib/util.h"
 
@@ -24,6 +26,8 @@ static const struct command {
 	{ "update", cmd_update, "perform the ensemble update of an iteration" },
 	{ "status", cmd_status, "show members, misfit and estimates per "
 	    "iteration" },
+	{ "amend", cmd_amend, "take changes of the experiment file that "
+	    "closed iterations allow" },
 	{ "export", cmd_export, "write an iteration's estimate or a member "
 	    "as a parameter file" },
 	{ "cancel", cmd_cancel, "cancel every live batch job of an "
@@ -71,6 +75,34 @@ experiment_operand(int argc, char **argv)
 	return argc - optind == 1 ? argv[optind] : "calib.yaml";
 }
 
+/*
+ * The experiment file differs from its frozen copy: say which keys, and
+ * whether calib amend can take them.
+ */
+static void
+changed(const char *arg, const struct experiment *e)
+{
+	struct changes	 c;
+	char		*frozen = path_join(e->output_dir, "experiment.yaml");
+	char		*cause = NULL;
+	size_t		 i;
+
+	fprintf(stderr, "calib: warning: %s has changed since 'calib init'; "
+	    "using the frozen copy in %s\n", arg, e->output_dir);
+	if (changes_find(arg, frozen, &c, &cause) != 0) {
+		free(cause);
+		free(frozen);
+		return;
+	}
+	for (i = 0; i < c.n; i++)
+		fprintf(stderr, "calib:   %s: %s\n", c.v[i].key,
+		    c.v[i].refused ? "'calib amend' cannot take it (only "
+		    "'calib init --force', starting over)" :
+		    "'calib amend' takes it");
+	changes_release(&c);
+	free(frozen);
+}
+
 int
 open_experiment(const char *arg, struct experiment *e)
 {
@@ -82,9 +114,7 @@ open_experiment(const char *arg, struct experiment *e)
 		return EXIT_USAGE;
 	}
 	if (differs)
-		fprintf(stderr, "calib: warning: %s has changed since 'calib "
-		    "init'; using the frozen copy in %s (run 'calib init "
-		    "--force' to start over)\n", arg, e->output_dir);
+		changed(arg, e);
 	return EXIT_OK;
 }
 

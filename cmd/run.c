@@ -17,7 +17,8 @@
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib run [-dv] [-b backend] [-j jobs] [experiment]\n";
+    "usage: calib run [-dv] [-b backend] [-j jobs] [--retry-failed] "
+    "[experiment]\n";
 
 struct view {
 	int	 tty;
@@ -102,6 +103,7 @@ struct run_args {
 	long			 jobs;
 	int			 detach;
 	int			 verbose;
+	int			 retry_failed;
 };
 
 int
@@ -134,6 +136,7 @@ parse_args(int argc, char **argv, struct run_args *a)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "retry-failed", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -150,6 +153,9 @@ parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'v':
 			a->verbose = 1;
+			break;
+		case 'R':
+			a->retry_failed = 1;
 			break;
 		case 'b':
 			if ((a->sc = scheduler_find(optarg)) == NULL)
@@ -338,6 +344,7 @@ drive_experiment(const struct experiment *e, const struct run_args *a,
 	o.max_running = a->jobs ? a->jobs : e->backend.max_running;
 	o.chain = a->detach && sched_has(a->sc, SCHED_CHAINS);
 	o.verbose = a->verbose;
+	o.retry_failed = a->retry_failed;
 	rc = drive(e, a->sc, &o, &hooks, &cause);
 	if (rc == 0 && o.chain)
 		return EXIT_OK;

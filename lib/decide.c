@@ -90,6 +90,10 @@ decide(const struct member_facts *f)
 		return make(ACT_DONE, WHY_OK);
 	if (!f->has_job)
 		return make(ACT_SUBMIT, WHY_NOT_RUN);
+	/* Asked to run what failed before (the model has been fixed). */
+	if (f->rerun && (f->outcome == OUTCOME_FAILED ||
+	    f->outcome == OUTCOME_TIMEOUT || f->outcome == OUTCOME_INVALID))
+		return make(ACT_RESUBMIT, WHY_RERUN);
 	if (!f->listed && f->has_id && f->may_ask_history)
 		return make(ACT_HISTORY, WHY_NONE);
 	if (f->listed && f->phase == PHASE_SYSTEM)

@@ -37,6 +37,8 @@ struct member_facts {
 	double		 lag;		/* the shared filesystem's allowance */
 	/* The policy. */
 	int		 may_retry;	/* 0 inside a detached chain */
+	int		 rerun;		/* --retry-failed, and its attempt ended
+					   before this run started */
 	long		 max_retries;
 };
 
@@ -64,6 +66,7 @@ enum member_why {
 	WHY_MODEL,		/* the status file says why */
 	WHY_NO_STATUS,		/* the job ended without a status */
 	WHY_LOST,		/* gone from the scheduler without a status */
+	WHY_RERUN,		/* failed before this run; --retry-failed */
 };
 
 struct decision {

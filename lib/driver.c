@@ -569,6 +569,10 @@ explain(struct member *p, const struct decision *dec,
 		snprintf(p->why, sizeof p->why, "job lost: gone from the "
 		    "scheduler without a status");
 		break;
+	case WHY_RERUN:
+		snprintf(p->why, sizeof p->why, "failed before (%s); "
+		    "--retry-failed", st->reason);
+		break;
 	default:
 		snprintf(p->why, sizeof p->why, "%s", st->reason);
 	}
@@ -624,6 +628,7 @@ gather(struct driver *d, long it, long m, struct member *p,
 	k->f.outcome = r == 1 ? k->st.outcome : OUTCOME_NONE;
 	k->f.this_job = r == 1 && k->f.has_id && !strcmp(k->st.job, k->x->id);
 	k->f.cancel_first = k->f.cancelled && k->st.end >= k->x->cancelled;
+	k->f.rerun = d->o->retry_failed && r == 1 && k->st.end < d->start;
 	if (k->f.this_job && k->f.outcome == OUTCOME_RUNNING &&
 	    sched_has(d->sc, SCHED_SAME_HOST)) {
 		dir = member_dir(d->e, it, m);
@@ -901,8 +906,14 @@ update_again(struct driver *d, long it, size_t ji, const struct job_info *inf)
 	const struct jentry	*x;
 	size_t			 i;
 	long			 n = 0;
+	int			 closed_it;
 
-	if ((inf && inf->phase == PHASE_COMPLETED) ||
+	/*
+	 * Closed, with no next iteration: killed between the two, or the
+	 * last iteration of a calibration extended since (calib amend).
+	 */
+	closed_it = iteration_closed(d->e, it);
+	if ((!closed_it && inf && inf->phase == PHASE_COMPLETED) ||
 	    update_said(d, it, d->j.v[ji].id))
 		return 0;
 	for (i = 0; i < d->j.n; i++) {
@@ -913,9 +924,15 @@ update_again(struct driver *d, long it, size_t ji, const struct job_info *inf)
 	/* n jobs so far: n - 1 of them were resubmissions. */
 	if (n > d->e->max_retries)
 		return 0;
-	note(d, "iteration %ld: update job %s ended %s without closing the "
-	    "iteration; submitting the update again", it, d->j.v[ji].id,
-	    inf ? inf->state : "(gone from the scheduler)");
+	if (closed_it)
+		note(d, "iteration %ld is closed but has no successor yet; "
+		    "submitting its update again to write iteration %ld", it,
+		    it + 1);
+	else
+		note(d, "iteration %ld: update job %s ended %s without closing "
+		    "the iteration; submitting the update again", it,
+		    d->j.v[ji].id, inf ? inf->state : "(gone from the "
+		    "scheduler)");
 	return 1;
 }
 

@@ -40,6 +40,7 @@ struct drive_opts {
 	long		 max_running;	/* array tasks at once; 0: the backend's */
 	int		 chain;		/* submit the whole chain and return */
 	int		 verbose;	/* note every poll */
+	int		 retry_failed;	/* run again what failed before */
 };
 
 /*

@@ -27,7 +27,7 @@ static const struct {
 
 static const char *const whys[] = { "none", "queued", "running", "lag", "ok",
     "not_run", "scheduler", "cancelled", "interrupted", "model", "no_status",
-    "lost", NULL };
+    "lost", "rerun", NULL };
 
 static int
 lookup(const char *const *names, const char *s)
@@ -76,7 +76,8 @@ parse_case(char **w, int nw, struct member_facts *f, struct decision *want)
 	f->attempts = atoi(w[5]);
 	f->gone_for = atof(w[6]);
 	f->lag = 10;
-	f->may_retry = !strcmp(w[7], "attached");
+	f->may_retry = strcmp(w[7], "chain") != 0;
+	f->rerun = !strcmp(w[7], "rerun");
 	f->max_retries = 2;
 	f->may_ask_history = !strcmp(w[8], "yes");
 	want->action = lookup(actions, w[9]);
