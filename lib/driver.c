@@ -60,6 +60,7 @@ struct driver {
 	struct progress		 shown;		/* last counts reported */
 	int			 following;	/* an update job waits on the
 						   members: none is resubmitted */
+	long			 warned_alike;	/* iteration + 1 told of */
 	long			 told_it;	/* model failures told of, */
 	size_t			 told;		/* in that iteration */
 	size_t			 polls;
@@ -993,6 +994,62 @@ follow_update(struct driver *d, long it, size_t ji, struct member *ms,
 	return r;
 }
 
+/*
+ * How many members must fail alike, none succeeding, to stop early: 3, or
+ * a tenth of the ensemble (a model that fails half the time fails its
+ * first tenth of 100 members once in a thousand calibrations).
+ */
+#define ALIKE	3
+
+/*
+ * The first members of iteration it all failed the same way, and none has
+ * succeeded: the rest would most likely fail too.  The local backend
+ * stops launching them (calib cancels their jobs, so that a later run
+ * submits them again); a batch backend's jobs are the user's to cancel.
+ * Returns 1 when the run must stop, with *cause.
+ */
+static int
+alike(struct driver *d, long it, const struct member *ms,
+    const struct progress *p, char **cause)
+{
+	const char	*why = NULL;
+	long		 m;
+	size_t		 n = 0, k;
+	char		**ids;
+
+	if (d->warned_alike == it + 1 || p->done + p->kept > 0 ||
+	    p->failed < ALIKE || p->failed < p->n / 10)
+		return 0;
+	for (m = 0; m < d->e->ensemble_size; m++)
+		if (ms[m].state == MS_FAILED) {
+			if (why != NULL && strcmp(why, ms[m].why) != 0)
+				return 0;
+			why = ms[m].why;
+		}
+	d->warned_alike = it + 1;
+	if (!sched_has(d->sc, SCHED_SAME_HOST)) {
+		note(d, "iteration %ld: the first %zu members all failed the "
+		    "same way (%s) and none has succeeded; the others will "
+		    "likely fail too: 'calib cancel' stops them", it,
+		    p->failed, why);
+		return 0;
+	}
+	ids = xcalloc(d->j.n + 1, sizeof *ids);
+	for (k = 0; k < d->j.n; k++)
+		if (d->j.v[k].kind == JOB_MEMBERS && d->j.v[k].iteration == it &&
+		    d->j.v[k].id && job_live(d, d->j.v[k].id) &&
+		    journal_cancel(&d->j, d->j.v[k].id, cause) == 0)
+			ids[n++] = d->j.v[k].id;
+	if (n > 0)
+		d->sc->cancel_jobs(d->s, ids, n, NULL);
+	free(ids);
+	failf(cause, "iteration %ld: the first %zu members all failed the "
+	    "same way (%s) and none succeeded: stopped launching the others; "
+	    "fix the model ('calib amend'), then 'calib run --retry-failed'",
+	    it, p->failed, why);
+	return 1;
+}
+
 /* Run iteration it's members, with retries, until every one is settled. */
 static int
 run_members(struct driver *d, long it, struct member *ms, char **cause)
@@ -1009,6 +1066,8 @@ run_members(struct driver *d, long it, struct member *ms, char **cause)
 		if (r == 0 && resolve(d, it, ms, cause) != 0)
 			goto out;
 		report(d, it, ms, &p);
+		if (r == 0 && alike(d, it, ms, &p, cause))
+			goto out;
 		if (r == 0 && (n = to_submit(d, it, ms, list)) > 0) {
 			if (submit_members(d, it, list, n, NULL, &after,
 			    cause) != 0)

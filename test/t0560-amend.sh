@@ -69,7 +69,7 @@ SIZE=4 ITERATIONS=1 make_experiment fix
 sed -i 's|command: \["/bin/sh", "[^"]*"|command: ["/bin/sh", "broken.sh"|' fix/calib.yaml
 try "$CALIB" run fix/calib.yaml
 expect_rc 1 "every member fails with a broken model path"
-check "the update says too few succeeded" has err "0 of 4 members succeeded"
+check "saying they all failed alike" has err "members all failed the same way (exit status 2)"
 sed -i "s|\"broken.sh\"|\"$TOP/test/model.sh\"|" fix/calib.yaml
 try "$CALIB" amend fix/calib.yaml
 expect_rc 0 "amend takes the fixed command"
@@ -81,6 +81,24 @@ check "saying why each runs again" has out \
     "iteration 0: member 1: failed before (exit status 2); --retry-failed; submitting it again (not a retry)"
 check "every member succeeded in the end" sh -c \
     "grep -c '^outcome=ok' fix/output/iteration_000/member_*/status | grep -c ':1$' | grep -qx 4"
+
+# 3b. The local backend stops launching members once the first ones all
+#     failed the same way and none succeeded; the fix and --retry-failed
+#     run every member.
+SIZE=10 ITERATIONS=1 make_experiment ff
+sed -i 's|command: \["/bin/sh", "[^"]*"|command: ["/bin/sh", "broken.sh"|' ff/calib.yaml
+try "$CALIB" run -j 2 ff/calib.yaml
+expect_rc 1 "a run whose first members all fail alike stops"
+check "saying so, with the reason and what to do" has err \
+    "members all failed the same way (exit status 2) and none succeeded: stopped launching the others; fix the model ('calib amend'), then 'calib run --retry-failed'"
+check "before launching them all" test \
+    "$(ls ff/output/iteration_000/member_*/status 2>/dev/null | wc -l)" -lt 10
+check "the job is recorded as cancelled by calib" grep -q '^cancel id=' ff/output/jobs.journal
+sed -i "s|\"broken.sh\"|\"$TOP/test/model.sh\"|" ff/calib.yaml
+"$CALIB" amend ff/calib.yaml >/dev/null 2>&1
+try "$CALIB" run -j 2 --retry-failed ff/calib.yaml
+expect_rc 0 "fixed, calib run --retry-failed completes"
+check "with all 10 members" has out "iteration 0: 10/10 succeeded"
 
 # 4. A data_misfit timestep that has finished is not continued.
 SIZE=6 ITERATIONS=30 make_experiment dm "algorithm: {timestep: {data_misfit: {terminate_at: 1}}}"
