@@ -17,7 +17,7 @@
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib run [-dv] [-b backend] [-j jobs] [--retry-failed] "
+    "usage: calib run [-dnv] [-b backend] [-j jobs] [--retry-failed] "
     "[experiment]\n";
 
 struct view {
@@ -104,6 +104,7 @@ struct run_args {
 	int			 detach;
 	int			 verbose;
 	int			 retry_failed;
+	int			 dry;
 };
 
 int
@@ -137,6 +138,7 @@ parse_args(int argc, char **argv, struct run_args *a)
 		{ "detach", no_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "retry-failed", no_argument, NULL, 'R' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -146,7 +148,7 @@ parse_args(int argc, char **argv, struct run_args *a)
 	memset(a, 0, sizeof *a);
 	a->sc = &sched_local;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:dhj:v", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "b:dhj:nv", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'd':
 			a->detach = 1;
@@ -156,6 +158,9 @@ parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'R':
 			a->retry_failed = 1;
+			break;
+		case 'n':
+			a->dry = 1;
 			break;
 		case 'b':
 			if ((a->sc = scheduler_find(optarg)) == NULL)
@@ -306,6 +311,40 @@ take_experiment(struct experiment *e, const struct scheduler *sc, int *lock,
 	return rc;
 }
 
+/*
+ * calib run --dry-run: what calib run -d would initialise, write and
+ * submit from where the experiment stands, with the scheduler's answers
+ * for its jobs so far; nothing is written, locked or submitted.
+ */
+static int
+dry_run(struct experiment *e, const struct run_args *a, const char *self,
+    char **cause)
+{
+	struct driver_hooks	 hooks;
+	struct drive_opts	 o;
+	struct view		 view;
+	int			 rc;
+
+	if (!experiment_initialised(e)) {
+		if ((rc = init_check(e, cause)) != EXIT_OK)
+			return rc;
+		printf("would initialise %s: %ld members, %zu calibrated "
+		    "values, %ld iterations\n", e->output_dir,
+		    e->ensemble_size, e->ncalib, e->iterations);
+	}
+	memset(&view, 0, sizeof view);
+	memset(&hooks, 0, sizeof hooks);
+	memset(&o, 0, sizeof o);
+	hooks.note = show_note;
+	hooks.arg = &view;
+	o.calib = e->backend.calib && sched_has(a->sc, SCHED_SCRIPTS) ?
+	    e->backend.calib : self;
+	o.max_running = a->jobs ? a->jobs : e->backend.max_running;
+	o.retry_failed = a->retry_failed;
+	o.dry = 1;
+	return drive(e, a->sc, &o, &hooks, cause) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 static int
 drive_experiment(const struct experiment *e, const struct run_args *a,
     const char *self)
@@ -333,6 +372,7 @@ drive_experiment(const struct experiment *e, const struct run_args *a,
 		error_cause(cause);
 		return EXIT_FAIL;
 	}
+	memset(&o, 0, sizeof o);
 	view.tty = isatty(STDOUT_FILENO);
 	view.line = 0;
 	hooks.members = show_members;
@@ -381,6 +421,8 @@ cmd_run(int argc, char **argv)
 	    check_scripts(&e, a.sc, e.backend.calib ? e.backend.calib : self,
 	    &cause) != 0)
 		rc = EXIT_USAGE;
+	else if (a.dry)
+		rc = dry_run(&e, &a, self, &cause);
 	else if (sched_available(a.sc, &cause) != 0)
 		rc = EXIT_FAIL;
 	else
@@ -389,10 +431,11 @@ cmd_run(int argc, char **argv)
 		fprintf(stderr, "calib: warning: %s\n", warning);
 		free(warning);
 	}
-	if (rc != EXIT_OK) {
-		error_cause(cause);
+	if (rc != EXIT_OK || a.dry) {
+		if (rc != EXIT_OK)
+			error_cause(cause);
 		experiment_release(&e);
-		return rc;
+		return a.dry ? finish_stdout(rc) : rc;
 	}
 	rc = drive_experiment(&e, &a, self);
 	close(lock);

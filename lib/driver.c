@@ -273,7 +273,9 @@ ensure_script(struct driver *d, enum jkind kind, long it, char **path,
 	    d->sc->script_suffix);
 	*path = path_join(dir, name);
 	free(name);
-	if (mkdirs(dir, cause) != 0)
+	if (d->o->dry)
+		note(d, "would write %s (%zu bytes)", *path, strlen(text));
+	else if (mkdirs(dir, cause) != 0)
 		rc = -1;
 	else if (!is_file(*path) || read_file(*path, &old, NULL, NULL) != 0 ||
 	    strcmp(old, text) != 0)
@@ -347,6 +349,17 @@ taken_anyway(struct driver *d, char *name, char *why, char **id,
 	return 0;
 }
 
+/* calib run --dry-run: say what submit would run; the id is the name. */
+static void
+dry_submit(struct driver *d, const struct job_request *q, char **id)
+{
+	char	*text = d->sc->describe(d->s, q);
+
+	note(d, "would run: %s", text);
+	free(text);
+	*id = xasprintf("<%s>", q->name);
+}
+
 /*
  * Submit one job: the intent goes to the journal first, the id the moment
  * the scheduler returns it.  *idx is the journal index of the record.
@@ -368,6 +381,10 @@ submit(struct driver *d, struct jentry *proto, struct job_request *q,
 		seq = x->seq;
 		q->name = x->name;
 		*idx = x - d->j.v;
+		if (d->o->dry) {
+			dry_submit(d, q, &id);
+			break;
+		}
 		if ((r = d->sc->submit(d->s, q, &id, &why)) == 0)
 			break;
 		free(id);
@@ -447,7 +464,8 @@ submit_array(struct driver *d, long it, const struct job_command *c,
 	q.log = path_join(dir, t);
 	q.offset = off;
 	if ((rc = submit(d, &proto, &q, &ji, cause)) == 0) {
-		note(d, "iteration %ld: submitted members %s as job %s", it,
+		note(d, "iteration %ld: %s members %s as job %s", it,
+		    d->o->dry ? "would submit" : "submitted",
 		    proto.members, d->j.v[ji].id);
 		buf_addsep(after, ":", d->j.v[ji].id);
 	}
@@ -473,7 +491,10 @@ submit_members(struct driver *d, long it, const long *list, size_t n,
 	size_t			 i, k;
 	int			 rc = 0;
 
-	if ((maxi = d->sc->max_index(d->s, cause)) < 1)
+	/* A dry run asks the scheduler nothing it need not: one array. */
+	if (d->o->dry)
+		maxi = d->e->ensemble_size + 1;
+	else if ((maxi = d->sc->max_index(d->s, cause)) < 1)
 		return -1;
 	if (job_command(d, JOB_MEMBERS, it, &c, cause) != 0)
 		return -1;
@@ -513,7 +534,8 @@ submit_update(struct driver *d, long it, const char *after_any, size_t *ji,
 	q.log = sched_has(d->sc, SCHED_SCRIPTS) ? NULL : path_join(dir, t);
 	rc = submit(d, &proto, &q, ji, cause);
 	if (rc == 0)
-		note(d, "iteration %ld: submitted the update as job %s", it,
+		note(d, "iteration %ld: %s the update as job %s", it,
+		    d->o->dry ? "would submit" : "submitted",
 		    d->j.v[*ji].id);
 	free((char *)q.log);
 	free(t);
@@ -1189,7 +1211,7 @@ member_dirs(struct driver *d, long it, char **cause)
 	long	 m;
 	int	 rc = 0;
 
-	for (m = 1; m <= d->e->ensemble_size && rc == 0; m++) {
+	for (m = 1; m <= d->e->ensemble_size && rc == 0 && !d->o->dry; m++) {
 		dir = member_dir(d->e, it, m);
 		rc = mkdirs(dir, cause);
 		free(dir);
@@ -1224,13 +1246,16 @@ chain_rest(struct driver *d, long it, char **upd, char **cause)
 {
 	struct buf	 after = BUF_INIT;
 	long		*list = xmallocarray(d->e->ensemble_size, sizeof *list);
-	long		 k, m;
+	long		 k, m, last;
 	size_t		 ji;
 	int		 rc = 0;
 
 	for (m = 0; m < d->e->ensemble_size; m++)
 		list[m] = m + 1;
-	for (k = it + 1; k <= d->e->iterations && rc == 0; k++) {
+	/* A dry run shows one iteration of the chain's rest: all are alike. */
+	last = d->o->dry && it + 1 < d->e->iterations ? it + 1 :
+	    d->e->iterations;
+	for (k = it + 1; k <= last && rc == 0; k++) {
 		buf_release(&after);
 		rc = member_dirs(d, k, cause) != 0 ||
 		    submit_members(d, k, list, d->e->ensemble_size, *upd,
@@ -1284,6 +1309,9 @@ chained(struct driver *d, char **cause)
 	long	 it = newest_iteration(d->e);
 	int	 r;
 
+	/* A dry run plans a fresh experiment from its first iteration. */
+	if (it < 0 && d->o->dry)
+		it = 0;
 	if (it < 0)
 		return failf(cause, "%s: not initialised", d->e->output_dir);
 	if (iteration_final(d->e, it, NULL)) {
@@ -1301,9 +1329,15 @@ chained(struct driver *d, char **cause)
 		free(upd);
 		return -1;
 	}
-	note(d, "submitted iterations %ld to %ld as %zu jobs (%s to %s); "
-	    "'calib status' shows them, 'calib run' reattaches", it,
-	    d->e->iterations, d->j.n - first, d->j.v[first].id, upd);
+	if (d->o->dry && it + 1 < d->e->iterations)
+		note(d, "and likewise for iterations %ld to %ld; nothing was "
+		    "written or submitted", it + 2, d->e->iterations);
+	else if (d->o->dry)
+		note(d, "nothing was written or submitted");
+	else
+		note(d, "submitted iterations %ld to %ld as %zu jobs (%s to %s); "
+		    "'calib status' shows them, 'calib run' reattaches", it,
+		    d->e->iterations, d->j.n - first, d->j.v[first].id, upd);
 	free(upd);
 	return 0;
 }
@@ -1328,10 +1362,12 @@ drive(const struct experiment *e, const struct scheduler *sc,
 		    "jobs", sc->name);
 	if (journal_load(e, &d.j, cause) != 0)
 		return -1;
+	d.j.dry = o->dry;
 	if ((d.s = sc->open(e, cause)) == NULL)
 		goto out;
 	if (recover_intents(&d, cause) == 0)
-		rc = o->chain ? chained(&d, cause) : attached(&d, cause);
+		rc = o->chain || o->dry ? chained(&d, cause) :
+		    attached(&d, cause);
 	sc->close(d.s);
 out:
 	job_info_free(d.info, d.ninfo);

@@ -41,6 +41,8 @@ struct drive_opts {
 	int		 chain;		/* submit the whole chain and return */
 	int		 verbose;	/* note every poll */
 	int		 retry_failed;	/* run again what failed before */
+	int		 dry;		/* say what would be submitted, as a
+					   chain; change nothing */
 };
 
 /*

@@ -33,6 +33,7 @@ struct jentry {
 struct journal {
 	char		*path;
 	char		*exp;		/* the experiment's name, for job names */
+	int		 dry;		/* kept in memory only (calib run -n) */
 	struct jentry	*v;
 	size_t		 n;
 };

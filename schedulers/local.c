@@ -30,6 +30,7 @@
 
 #include "lib/buf.h"
 #include "lib/fsio.h"
+#include "lib/proc.h"
 #include "lib/ranges.h"
 #include "lib/runlock.h"
 #include "lib/util.h"
@@ -334,6 +335,28 @@ advance(struct local *l, char **cause)
 	return 0;
 }
 
+/* "calib exec -i 0 OUTPUT, as tasks 1-10 (2 at once)" */
+static char *
+local_describe(struct sched *s, const struct job_request *q)
+{
+	struct buf	 b = BUF_INIT;
+	char		*cmd = proc_argv_string(q->command);
+
+	(void)s;
+	buf_addf(&b, "%s", cmd);
+	free(cmd);
+	if (q->array)
+		buf_addf(&b, ", once for each task %s with CALIB_MEMBER_INDEX "
+		    "set to it", q->array);
+	if (q->array && q->max_running > 0)
+		buf_addf(&b, ", at most %ld at once", q->max_running);
+	if (q->after_ok)
+		buf_addf(&b, ", once this succeeds: %s", q->after_ok);
+	if (q->after_any)
+		buf_addf(&b, ", once these end: %s", q->after_any);
+	return buf_detach(&b);
+}
+
 static int
 local_submit(struct sched *s, const struct job_request *q, char **id,
     char **cause)
@@ -568,6 +591,7 @@ const struct scheduler sched_local = {
 	.log_name = local_log_name,
 	.max_index = local_max_index,
 	.submit = local_submit,
+	.describe = local_describe,
 	.query = local_query,
 	.cancel_jobs = local_cancel_jobs,
 	.wait = local_wait,

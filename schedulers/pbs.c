@@ -376,6 +376,16 @@ drop_job_env(const char *var)
 	return !strncmp(var, "SLURM_", 6) && strncmp(var, "SLURM_CONF=", 11);
 }
 
+static char *
+flavour_describe(struct sched *s, const struct job_request *q)
+{
+	char	**argv = pbs_qsub_argv(s->ops, q), *text;
+
+	text = proc_argv_string(argv);
+	argv_free(argv);
+	return text;
+}
+
 /* What qsub says when the server is down or busy: tried again. */
 static const char *const unreachable[] = {
 	"cannot connect to server",
@@ -821,6 +831,7 @@ const struct scheduler sched_pbs = {
 	.max_index = pbs_max_index,
 	.directives = pbs_directives,
 	.submit = flavour_submit,
+	.describe = flavour_describe,
 	.query = pbs_query,
 	.find = pbs_find,
 	.cancel_jobs = pbs_cancel_jobs,
@@ -841,6 +852,7 @@ const struct scheduler sched_torque = {
 	.max_index = pbs_max_index,
 	.directives = torque_directives,
 	.submit = flavour_submit,
+	.describe = flavour_describe,
 	.query = pbs_query,
 	.find = pbs_find,
 	.cancel_jobs = pbs_cancel_jobs,

@@ -105,6 +105,8 @@ struct scheduler {
 	 */
 	int		(*submit)(struct sched *, const struct job_request *,
 			    char **id, char **cause);
+	/* The command submit would run for q, for calib run --dry-run. */
+	char		*(*describe)(struct sched *, const struct job_request *);
 	/*
 	 * The state of jobs ids[0..n) and all of their array tasks, in one
 	 * call to the scheduler.  Jobs it no longer knows are left out.

@@ -202,45 +202,68 @@ static const char *const unreachable[] = {
 	NULL
 };
 
+/* sbatch's argv for q; what it allocated goes to owned[*k]. */
+static void
+sbatch_argv(const struct job_request *q, char **argv, char **owned, size_t *k)
+{
+	size_t	 n = 0;
+
+	argv[n++] = "sbatch";
+	argv[n++] = "--parsable";
+	argv[n++] = owned[(*k)++] = xasprintf("--job-name=%s", q->name);
+	if (q->array) {
+		if (q->max_running > 0)
+			argv[n++] = owned[(*k)++] = xasprintf("--array=%s%%%ld",
+			    q->array, q->max_running);
+		else
+			argv[n++] = owned[(*k)++] = xasprintf("--array=%s",
+			    q->array);
+	}
+	if (q->after_any || q->after_ok) {
+		argv[n++] = owned[(*k)++] = xasprintf("--dependency=%s:%s",
+		    q->after_any ? "afterany" : "afterok",
+		    q->after_any ? q->after_any : q->after_ok);
+		argv[n++] = "--kill-on-invalid-dep=yes";
+	}
+	if (q->log)
+		argv[n++] = owned[(*k)++] = xasprintf("--output=%s", q->log);
+	/* CALIB_JOB_NAME tells calib exec and update that calib ran them. */
+	if (q->offset > 0)
+		argv[n++] = owned[(*k)++] = xasprintf("--export=ALL,"
+		    "CALIB_JOB_NAME=%s,CALIB_ARRAY_OFFSET=%ld", q->name,
+		    q->offset);
+	else
+		argv[n++] = owned[(*k)++] = xasprintf("--export=ALL,"
+		    "CALIB_JOB_NAME=%s", q->name);
+	argv[n++] = (char *)q->script;
+	argv[n] = NULL;
+}
+
+static char *
+slurm_describe(struct sched *s, const struct job_request *q)
+{
+	char	*argv[16], *owned[8], *text;
+	size_t	 k = 0, i;
+
+	(void)s;
+	sbatch_argv(q, argv, owned, &k);
+	text = proc_argv_string(argv);
+	for (i = 0; i < k; i++)
+		free(owned[i]);
+	return text;
+}
+
 static int
 slurm_submit(struct sched *s, const struct job_request *q, char **id,
     char **cause)
 {
 	struct proc_result r;
 	char		*argv[16], *owned[8], *p;
-	size_t		 n = 0, k = 0, i;
+	size_t		 k = 0, i;
 	int		 rc;
 
 	(void)s;
-	argv[n++] = "sbatch";
-	argv[n++] = "--parsable";
-	argv[n++] = owned[k++] = xasprintf("--job-name=%s", q->name);
-	if (q->array) {
-		if (q->max_running > 0)
-			argv[n++] = owned[k++] = xasprintf("--array=%s%%%ld",
-			    q->array, q->max_running);
-		else
-			argv[n++] = owned[k++] = xasprintf("--array=%s",
-			    q->array);
-	}
-	if (q->after_any || q->after_ok) {
-		argv[n++] = owned[k++] = xasprintf("--dependency=%s:%s",
-		    q->after_any ? "afterany" : "afterok",
-		    q->after_any ? q->after_any : q->after_ok);
-		argv[n++] = "--kill-on-invalid-dep=yes";
-	}
-	if (q->log)
-		argv[n++] = owned[k++] = xasprintf("--output=%s", q->log);
-	/* CALIB_JOB_NAME tells calib exec and update that calib ran them. */
-	if (q->offset > 0)
-		argv[n++] = owned[k++] = xasprintf("--export=ALL,"
-		    "CALIB_JOB_NAME=%s,CALIB_ARRAY_OFFSET=%ld", q->name,
-		    q->offset);
-	else
-		argv[n++] = owned[k++] = xasprintf("--export=ALL,"
-		    "CALIB_JOB_NAME=%s", q->name);
-	argv[n++] = (char *)q->script;
-	argv[n] = NULL;
+	sbatch_argv(q, argv, owned, &k);
 	rc = run(argv, drop_slurm, &r, cause);
 	for (i = 0; i < k; i++)
 		free(owned[i]);
@@ -518,6 +541,7 @@ const struct scheduler sched_slurm = {
 	.max_index = slurm_max_index,
 	.directives = slurm_directives,
 	.submit = slurm_submit,
+	.describe = slurm_describe,
 	.query = slurm_query,
 	.find = slurm_find,
 	.history = slurm_history,

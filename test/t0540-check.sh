@@ -104,6 +104,33 @@ try "$CALIB" check --smoke sm/calib.yaml
 expect_rc 0 "calib check --smoke runs the member's parameters"
 check "at the prior's centre" sh -c "grep -q '^a=0.0$' sm/seen.env && grep -q '^b=1.94' sm/seen.env"
 
+# calib run --dry-run: what it would initialise, write and submit, with
+# no scheduler call and nothing written.
+mkdir -p shims
+for c in sbatch squeue scontrol scancel sacct qsub qstat qdel; do
+	printf '#!/bin/sh\necho "%s $*" >>"%s/shim.calls"\nexit 1\n' "$c" "$TRASH" >shims/$c
+	chmod +x shims/$c
+done
+SIZE=3 ITERATIONS=4 make_experiment dry
+PATH=$TRASH/shims:$PATH try "$CALIB" run -n -b slurm dry/calib.yaml
+expect_rc 0 "calib run -n -b slurm of a fresh experiment"
+check "makes no scheduler call" test ! -e shim.calls
+check "and writes nothing" nothing_written dry
+check "says it would initialise" has out "would initialise $TRASH/dry/output: 3 members"
+check "shows the script it would write" has out "would write $TRASH/dry/output/iteration_000/member.sbatch ("
+check "and the sbatch command line" grep -Eq \
+    "^would run: sbatch --parsable --job-name=calib\.tiny\.[0-9a-f]{8}\.1 --array=1-3 --output=$TRASH/dry/output/iteration_000/member_%3a/slurm-%A_%a\.out --export=ALL,CALIB_JOB_NAME=calib\.tiny\.[0-9a-f]{8}\.1 $TRASH/dry/output/iteration_000/member\.sbatch\$" out
+check "the next iteration's, after the update" grep -Eq \
+    "^would run: sbatch .* --dependency=afterok:<calib\.tiny\.[0-9a-f]{8}\.2> " out
+check "and the rest in a line" has out "and likewise for iterations 2 to 4; nothing was written or submitted"
+"$CALIB" init dry/calib.yaml >/dev/null || exit 1
+"$CALIB" exec -i 0 -m 2 dry/calib.yaml >/dev/null || exit 1
+cp -r dry/output dry.before
+try "$CALIB" run -n dry/calib.yaml
+expect_rc 0 "calib run -n of an experiment under way"
+check "plans only the members left" has out "iteration 0: would submit members 1,3 as job"
+check "and changes nothing in it" diff -r dry.before dry/output
+
 # Usage.
 try "$CALIB" check -b slurmm good/calib.yaml
 expect_rc 2 "an unknown backend"
