@@ -24,13 +24,13 @@ void	 error_cause(char *cause);
 int	 open_experiment(const char *arg, struct experiment *);
 /*
  * calib exec and calib update run by hand (not from one of calib's jobs,
- * whose environment has CALIB_JOB_NAME) hold the experiment's lock in *lock while they
- * work, and refuse while jobs of iteration it (covering member m, when
- * positive) are still queued or running.  Prints the error; returns the
- * exit status.
+ * whose command has --job: job is 0) hold the experiment's lock in *lock
+ * while they work, and refuse while jobs of iteration it (covering member
+ * m, when positive) are still queued or running.  Prints the error;
+ * returns the exit status.
  */
 int	 hand_lock(const struct experiment *, long it, long m,
-	    const char *what, int *lock);
+	    const char *what, int job, int *lock);
 /*
  * "unknown backend 'slurmm' (did you mean 'slurm'? backends: ...)" on
  * stderr; returns EXIT_USAGE.

@@ -12,7 +12,7 @@
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib exec [-f] -i iteration [-m member] [experiment]\n";
+    "usage: calib exec [-f] [--job] -i iteration [-m member] [experiment]\n";
 
 /*
  * A job of a detached chain that comes after an early stop finds its
@@ -54,6 +54,7 @@ cmd_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "job", no_argument, NULL, 'J' },
 		{ "iteration", required_argument, NULL, 'i' },
 		{ "member", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
@@ -64,13 +65,16 @@ cmd_exec(int argc, char **argv)
 	const char		*arg;
 	char			*cause = NULL, *what;
 	long			 it = -1, m = -1;
-	int			 ch, rc, force = 0, lock;
+	int			 ch, rc, force = 0, job = 0, lock;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "fhi:m:", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'f':
 			force = 1;
+			break;
+		case 'J':
+			job = 1;
 			break;
 		case 'i':
 			if (cmd_number(optarg, &it) != 0)
@@ -101,7 +105,7 @@ cmd_exec(int argc, char **argv)
 		return EXIT_OK;
 	}
 	what = xasprintf("calib exec -i %ld -m %ld", it, m);
-	rc = hand_lock(&e, it, m, what, &lock);
+	rc = hand_lock(&e, it, m, what, job, &lock);
 	free(what);
 	if (rc != EXIT_OK) {
 		experiment_release(&e);

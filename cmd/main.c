@@ -143,15 +143,15 @@ cmd_number(const char *s, long *out)
 
 int
 hand_lock(const struct experiment *e, long it, long m, const char *what,
-    int *lock)
+    int job, int *lock)
 {
 	struct buf	 ids = BUF_INIT;
-	const char	*backend, *job = getenv("CALIB_JOB_NAME");
+	const char	*backend;
 	char		*cause = NULL;
 	long		 n;
 
 	*lock = -1;
-	if (job != NULL && *job != '\0')
+	if (job)
 		return EXIT_OK;
 	if ((*lock = run_lock(e, "-", what, &cause)) < 0) {
 		error_cause(cause);

@@ -10,14 +10,14 @@
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib update [-i iteration] [experiment]\n";
+    "usage: calib update [--job] [-i iteration] [experiment]\n";
 
 /*
  * Hold what closing iteration *it needs: the experiment's lock when run by
  * hand, and no member still running.
  */
 static int
-take_iteration(const struct experiment *e, long *it, int *lock)
+take_iteration(const struct experiment *e, long *it, int job, int *lock)
 {
 	char	*what;
 	long	 m;
@@ -26,7 +26,7 @@ take_iteration(const struct experiment *e, long *it, int *lock)
 	if (*it < 0)
 		*it = newest_iteration(e);
 	what = xasprintf("calib update -i %ld", *it);
-	rc = hand_lock(e, *it, -1, what, lock);
+	rc = hand_lock(e, *it, -1, what, job, lock);
 	free(what);
 	if (rc != EXIT_OK || *it < 0 || iteration_closed(e, *it) ||
 	    (m = member_running(e, *it)) == 0)
@@ -45,6 +45,7 @@ cmd_update(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "iteration", required_argument, NULL, 'i' },
+		{ "job", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -53,7 +54,7 @@ cmd_update(int argc, char **argv)
 	const char		*arg;
 	char			*cause = NULL, *end;
 	long			 it = -1;
-	int			 ch, rc, lock;
+	int			 ch, rc, lock, job = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "hi:", longopts, NULL)) != -1)
@@ -64,6 +65,9 @@ cmd_update(int argc, char **argv)
 			if (*optarg == '\0' || *end || errno || it < 0)
 				return usage(usage_text, 0);
 			break;
+		case 'J':
+			job = 1;
+			break;
 		case 'h':
 			return usage(usage_text, 1);
 		default:
@@ -73,7 +77,7 @@ cmd_update(int argc, char **argv)
 		return usage(usage_text, 0);
 	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
 		return rc;
-	if ((rc = take_iteration(&e, &it, &lock)) != EXIT_OK) {
+	if ((rc = take_iteration(&e, &it, job, &lock)) != EXIT_OK) {
 		experiment_release(&e);
 		return rc;
 	}

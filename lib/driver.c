@@ -289,7 +289,7 @@ ensure_script(struct driver *d, enum jkind kind, long it, char **path,
 /* What a job runs, for backends without scripts: calib exec or update. */
 struct job_command {
 	char	 it[32];
-	char	*argv[6];
+	char	*argv[7];
 	char	*script;
 };
 
@@ -301,9 +301,10 @@ job_command(struct driver *d, enum jkind kind, long it, struct job_command *c,
 	snprintf(c->it, sizeof c->it, "%ld", it);
 	c->argv[0] = (char *)d->o->calib;
 	c->argv[1] = kind == JOB_UPDATE ? "update" : "exec";
-	c->argv[2] = "-i";
-	c->argv[3] = c->it;
-	c->argv[4] = d->e->output_dir;
+	c->argv[2] = "--job";
+	c->argv[3] = "-i";
+	c->argv[4] = c->it;
+	c->argv[5] = d->e->output_dir;
 	if (!sched_has(d->sc, SCHED_SCRIPTS))
 		return 0;
 	if (ensure_script(d, kind, it, &c->script, cause) == 0)

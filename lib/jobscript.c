@@ -131,7 +131,8 @@ job_script(const struct experiment *e, const struct scheduler *sc,
 	qcalib = shell_quote(calib);
 	qout = shell_quote(e->output_dir);
 	snprintf(num, sizeof num, "%ld", it);
-	cmd = xasprintf("%s %s -i %ld %s", qcalib, kind == JOB_UPDATE ?
+	/* --job: calib runs it; its driver holds the experiment's lock. */
+	cmd = xasprintf("%s %s --job -i %ld %s", qcalib, kind == JOB_UPDATE ?
 	    "update" : "exec", it, qout);
 	v[0] = (struct tvar){ "experiment", e->name };
 	v[1] = (struct tvar){ "iteration", num };

@@ -162,7 +162,7 @@ task_log(const struct ljob *j, const struct ltask *t)
 static void
 child(struct local *l, struct ljob *j, struct ltask *t, pid_t parent)
 {
-	char	*log = task_log(j, t), num[32], name[256];
+	char	*log = task_log(j, t), num[32];
 	int	 fd;
 
 	setpgid(0, 0);
@@ -181,9 +181,6 @@ child(struct local *l, struct ljob *j, struct ltask *t, pid_t parent)
 			close(fd);
 	}
 	setenv("CALIB_JOB_ID", j->id, 1);
-	/* The journal's name of the job, before "@PID": calib's own job. */
-	snprintf(name, sizeof name, "%.*s", (int)strcspn(j->id, "@"), j->id);
-	setenv("CALIB_JOB_NAME", name, 1);
 	if (t->index >= 0) {
 		snprintf(num, sizeof num, "%ld", t->index);
 		setenv("CALIB_MEMBER_INDEX", num, 1);

@@ -345,16 +345,13 @@ pbs_qsub_argv(const struct scheduler *sc, const struct job_request *q)
 		argv[n++] = xstrdup("-o");
 		argv[n++] = log;
 	}
-	/* CALIB_JOB_NAME tells calib exec and update that calib ran them. */
-	argv[n++] = xstrdup("-v");
-	if (!q->array)
-		argv[n++] = xasprintf("CALIB_JOB_NAME=%s", q->name);
-	else if (single && !is_torque(sc))
-		argv[n++] = xasprintf("CALIB_JOB_NAME=%s,CALIB_ARRAY_OFFSET=%ld,"
-		    "CALIB_ARRAY_INDEX=%s", q->name, q->offset, q->array);
-	else
-		argv[n++] = xasprintf("CALIB_JOB_NAME=%s,CALIB_ARRAY_OFFSET=%ld",
-		    q->name, q->offset);
+	if (q->array) {
+		argv[n++] = xstrdup("-v");
+		argv[n++] = single && !is_torque(sc) ?
+		    xasprintf("CALIB_ARRAY_OFFSET=%ld,CALIB_ARRAY_INDEX=%s",
+		    q->offset, q->array) :
+		    xasprintf("CALIB_ARRAY_OFFSET=%ld", q->offset);
+	}
 	argv[n++] = xstrdup(q->script);
 	argv[n] = NULL;
 	return argv;

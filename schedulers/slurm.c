@@ -227,14 +227,9 @@ sbatch_argv(const struct job_request *q, char **argv, char **owned, size_t *k)
 	}
 	if (q->log)
 		argv[n++] = owned[(*k)++] = xasprintf("--output=%s", q->log);
-	/* CALIB_JOB_NAME tells calib exec and update that calib ran them. */
 	if (q->offset > 0)
 		argv[n++] = owned[(*k)++] = xasprintf("--export=ALL,"
-		    "CALIB_JOB_NAME=%s,CALIB_ARRAY_OFFSET=%ld", q->name,
-		    q->offset);
-	else
-		argv[n++] = owned[(*k)++] = xasprintf("--export=ALL,"
-		    "CALIB_JOB_NAME=%s", q->name);
+		    "CALIB_ARRAY_OFFSET=%ld", q->offset);
 	argv[n++] = (char *)q->script;
 	argv[n] = NULL;
 }

@@ -74,7 +74,7 @@ check "member 2 runs (by hand)" poll 30 running up 2
 try "$CALIB" update -i 0 up/calib.yaml
 expect_rc 1 "calib update by hand is refused while calib exec runs by hand"
 check "naming it" has err "'calib exec -i 0 -m 2' (pid $ex on"
-try env CALIB_JOB_NAME=calib.test.9 "$CALIB" update -i 0 up/calib.yaml
+try "$CALIB" update --job -i 0 up/calib.yaml
 expect_rc 1 "calib update from a job is refused while a member runs"
 check "saying which" has err "iteration 0: member 2 is still running"
 check "the iteration stays open" test ! -e up/output/iteration_000/results.h5
@@ -91,13 +91,13 @@ check "both counted" has out "2 of 2 members succeeded"
 SIZE=2 ITERATIONS=1 make_experiment dup
 "$CALIB" init dup/calib.yaml >/dev/null || exit 1
 echo "block $TRASH/dup-go 1" >dup/mode
-CALIB_JOB_NAME=calib.t.1 "$CALIB" exec -i 0 -m 1 dup/calib.yaml >/dev/null 2>&1 </dev/null &
+"$CALIB" exec --job -i 0 -m 1 dup/calib.yaml >/dev/null 2>&1 </dev/null &
 e1=$!
 check "member 1 runs (in a job)" poll 30 running dup 1
-CALIB_JOB_NAME=calib.t.2 "$CALIB" exec -i 0 -m 1 dup/calib.yaml >dup2.out 2>&1 </dev/null &
+"$CALIB" exec --job -i 0 -m 1 dup/calib.yaml >dup2.out 2>&1 </dev/null &
 e2=$!
 check "a second calib exec of it waits for the member" poll 10 sh -c \
-    "grep -q calib.t.2 /proc/$e2/environ 2>/dev/null"
+    "grep -q -- --job /proc/$e2/cmdline 2>/dev/null"
 touch "$TRASH/dup-go"
 wait $e1
 ok $? "the first ends well"

@@ -119,7 +119,7 @@ check "and writes nothing" nothing_written dry
 check "says it would initialise" has out "would initialise $TRASH/dry/output: 3 members"
 check "shows the script it would write" has out "would write $TRASH/dry/output/iteration_000/member.sbatch ("
 check "and the sbatch command line" grep -Eq \
-    "^would run: sbatch --parsable --job-name=calib\.tiny\.[0-9a-f]{8}\.1 --array=1-3 --output=$TRASH/dry/output/iteration_000/member_%3a/slurm-%A_%a\.out --export=ALL,CALIB_JOB_NAME=calib\.tiny\.[0-9a-f]{8}\.1 $TRASH/dry/output/iteration_000/member\.sbatch\$" out
+    "^would run: sbatch --parsable --job-name=calib\.tiny\.[0-9a-f]{8}\.1 --array=1-3 --output=$TRASH/dry/output/iteration_000/member_%3a/slurm-%A_%a\.out $TRASH/dry/output/iteration_000/member\.sbatch\$" out
 check "the next iteration's, after the update" grep -Eq \
     "^would run: sbatch .* --dependency=afterok:<calib\.tiny\.[0-9a-f]{8}\.2> " out
 check "and the rest in a line" has out "and likewise for iterations 2 to 4; nothing was written or submitted"

@@ -59,12 +59,12 @@ try "$CALIB" run -d -b pbs chain/calib.yaml
 expect_rc 0 "calib run -d submits the chain"
 h=$(sed -n 's/.* name=calib\.\(tiny\.[0-9a-f]*\)\.1 .*/\1/p' $d/jobs.journal)
 cat >want <<EOF2
-qsub -N calib.$h.1 -J 1-3 -o $d/iteration_000/member-^array_index^.log -v CALIB_JOB_NAME=calib.$h.1,CALIB_ARRAY_OFFSET=0 $d/iteration_000/member.pbs
-qsub -N calib.$h.2 -J 1-2 -o $d/iteration_000/array3-^array_index^.log -v CALIB_JOB_NAME=calib.$h.2,CALIB_ARRAY_OFFSET=3 $d/iteration_000/member.pbs
-qsub -N calib.$h.3 -W depend=afterany:1000[].pbs01:1001[].pbs01 -v CALIB_JOB_NAME=calib.$h.3 $d/iteration_000/update.pbs
-qsub -N calib.$h.4 -J 1-3 -W depend=afterok:1002.pbs01 -o $d/iteration_001/member-^array_index^.log -v CALIB_JOB_NAME=calib.$h.4,CALIB_ARRAY_OFFSET=0 $d/iteration_001/member.pbs
-qsub -N calib.$h.5 -J 1-2 -W depend=afterok:1002.pbs01 -o $d/iteration_001/array3-^array_index^.log -v CALIB_JOB_NAME=calib.$h.5,CALIB_ARRAY_OFFSET=3 $d/iteration_001/member.pbs
-qsub -N calib.$h.6 -W depend=afterany:1003[].pbs01:1004[].pbs01 -v CALIB_JOB_NAME=calib.$h.6 $d/iteration_001/update.pbs
+qsub -N calib.$h.1 -J 1-3 -o $d/iteration_000/member-^array_index^.log -v CALIB_ARRAY_OFFSET=0 $d/iteration_000/member.pbs
+qsub -N calib.$h.2 -J 1-2 -o $d/iteration_000/array3-^array_index^.log -v CALIB_ARRAY_OFFSET=3 $d/iteration_000/member.pbs
+qsub -N calib.$h.3 -W depend=afterany:1000[].pbs01:1001[].pbs01 $d/iteration_000/update.pbs
+qsub -N calib.$h.4 -J 1-3 -W depend=afterok:1002.pbs01 -o $d/iteration_001/member-^array_index^.log -v CALIB_ARRAY_OFFSET=0 $d/iteration_001/member.pbs
+qsub -N calib.$h.5 -J 1-2 -W depend=afterok:1002.pbs01 -o $d/iteration_001/array3-^array_index^.log -v CALIB_ARRAY_OFFSET=3 $d/iteration_001/member.pbs
+qsub -N calib.$h.6 -W depend=afterany:1003[].pbs01:1004[].pbs01 $d/iteration_001/update.pbs
 EOF2
 grep '^qsub ' "$TRASH/calls" >got
 check "the qsub command lines, exactly" cmp want got
@@ -125,7 +125,7 @@ SIZE=4 ITERATIONS=1 make_experiment one ""
 try "$CALIB" run -d -b pbs one/calib.yaml
 expect_rc 0 "four members submit"
 check "member 4 is a plain job with its index" \
-    grep -q "^qsub -N calib\.tiny\.[0-9a-f]*\.2 -o $PWD/one/output/iteration_000/array3-1\.log -v CALIB_JOB_NAME=calib\.tiny\.[0-9a-f]*\.2,CALIB_ARRAY_OFFSET=3,CALIB_ARRAY_INDEX=1 " "$TRASH/calls"
+    grep -q "^qsub -N calib\.tiny\.[0-9a-f]*\.2 -o $PWD/one/output/iteration_000/array3-1\.log -v CALIB_ARRAY_OFFSET=3,CALIB_ARRAY_INDEX=1 " "$TRASH/calls"
 CALIB_ARRAY_INDEX=1 CALIB_ARRAY_OFFSET=3 PBS_JOBID=1001.pbs01 \
     try bash one/output/iteration_000/member.pbs
 expect_rc 0 "the job script runs the member of CALIB_ARRAY_INDEX"

@@ -96,7 +96,7 @@ test_script_every_key(void **state)
 	    "export NOTE='it'\\''s $HOME'\n"
 	    "'ulimit' '-s' 'unlimited'\n"
 	    "'source' '/opt/site env.sh'\n"
-	    "exec '/opt/calib 1.0/bin/calib' exec -i 3 '%s/output'\n",
+	    "exec '/opt/calib 1.0/bin/calib' exec --job -i 3 '%s/output'\n",
 	    test_dir, test_dir);
 	assert_string_equal(text, want);
 	free(text);
@@ -105,7 +105,7 @@ test_script_every_key(void **state)
 	/* The update job has its own resources, none here. */
 	text = render(&e, JOB_UPDATE, 3);
 	want = xasprintf("#SBATCH --output=%s/output/iteration_003/"
-	    "update-%%j.out\n\n\nexec '/opt/calib 1.0/bin/calib' update -i 3 "
+	    "update-%%j.out\n\n\nexec '/opt/calib 1.0/bin/calib' update --job -i 3 "
 	    "'%s/output'\n", test_dir, test_dir);
 	assert_non_null(strstr(text, want));
 	assert_null(strstr(text, "--time"));

@@ -156,23 +156,23 @@ test_qsub_argv(void **state)
 	q.log = "/o/iteration_000/member-^array_index^.log";
 	assert_argv(pbs_qsub_argv(&sched_pbs, &q), "qsub -N calib.5f3a9c01.1 "
 	    "-J 1-20%4 -o /o/iteration_000/member-^array_index^.log "
-	    "-v CALIB_JOB_NAME=calib.5f3a9c01.1,CALIB_ARRAY_OFFSET=0 /o/iteration_000/member.pbs");
+	    "-v CALIB_ARRAY_OFFSET=0 /o/iteration_000/member.pbs");
 	assert_argv(pbs_qsub_argv(&sched_torque, &q), "qsub -N "
 	    "calib.5f3a9c01.1 -t 1-20%4 -o "
 	    "/o/iteration_000/member-^array_index^.log "
-	    "-v CALIB_JOB_NAME=calib.5f3a9c01.1,CALIB_ARRAY_OFFSET=0 /o/iteration_000/member.pbs");
+	    "-v CALIB_ARRAY_OFFSET=0 /o/iteration_000/member.pbs");
 
 	/* PBS Pro refuses a one-element array: a plain job told its index. */
 	q.array = "7";
 	q.max_running = 0;
 	assert_argv(pbs_qsub_argv(&sched_pbs, &q), "qsub -N calib.5f3a9c01.1 "
-	    "-o /o/iteration_000/member-7.log -v CALIB_JOB_NAME="
-	    "calib.5f3a9c01.1,CALIB_ARRAY_OFFSET=0,CALIB_ARRAY_INDEX=7 "
+	    "-o /o/iteration_000/member-7.log -v "
+	    "CALIB_ARRAY_OFFSET=0,CALIB_ARRAY_INDEX=7 "
 	    "/o/iteration_000/member.pbs");
 	assert_argv(pbs_qsub_argv(&sched_torque, &q), "qsub -N "
 	    "calib.5f3a9c01.1 -t 7 -o "
 	    "/o/iteration_000/member-^array_index^.log "
-	    "-v CALIB_JOB_NAME=calib.5f3a9c01.1,CALIB_ARRAY_OFFSET=0 /o/iteration_000/member.pbs");
+	    "-v CALIB_ARRAY_OFFSET=0 /o/iteration_000/member.pbs");
 
 	/* A later chunk of a split array, waiting on an update. */
 	q.array = "1-3";
@@ -182,7 +182,7 @@ test_qsub_argv(void **state)
 	assert_argv(pbs_qsub_argv(&sched_pbs, &q), "qsub -N calib.5f3a9c01.1 "
 	    "-J 1-3 -W depend=afterok:1001.pbs01 -o "
 	    "/o/iteration_001/array10000-^array_index^.log "
-	    "-v CALIB_JOB_NAME=calib.5f3a9c01.1,CALIB_ARRAY_OFFSET=10000 /o/iteration_000/member.pbs");
+	    "-v CALIB_ARRAY_OFFSET=10000 /o/iteration_000/member.pbs");
 
 	/* Torque takes lists of indices. */
 	q.array = "2,5-6";
@@ -190,8 +190,7 @@ test_qsub_argv(void **state)
 	q.after_ok = NULL;
 	q.log = NULL;
 	assert_argv(pbs_qsub_argv(&sched_torque, &q), "qsub -N "
-	    "calib.5f3a9c01.1 -t 2,5-6 -v "
-	    "CALIB_JOB_NAME=calib.5f3a9c01.1,CALIB_ARRAY_OFFSET=0 "
+	    "calib.5f3a9c01.1 -t 2,5-6 -v CALIB_ARRAY_OFFSET=0 "
 	    "/o/iteration_000/member.pbs");
 
 	/* The update: after every array, no index. */
@@ -201,7 +200,7 @@ test_qsub_argv(void **state)
 	q.after_any = "1000[].pbs01:1002[].pbs01";
 	assert_argv(pbs_qsub_argv(&sched_pbs, &q), "qsub -N calib.5f3a9c01.2 "
 	    "-W depend=afterany:1000[].pbs01:1002[].pbs01 "
-	    "-v CALIB_JOB_NAME=calib.5f3a9c01.2 /o/iteration_000/update.pbs");
+	    "/o/iteration_000/update.pbs");
 }
 
 static const struct job_info *
