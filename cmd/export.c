@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "lib/export.h"
 #include "lib/fsio.h"
-#include "lib/paramfile.h"
 #include "lib/util.h"
 
 static const char usage_text[] =

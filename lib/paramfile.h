@@ -14,19 +14,4 @@ int	 paramfile_render(const struct experiment *, const double *theta,
 	    long iteration, long member, const char *tmpl, char **out,
 	    char **cause);
 
-/* Which values calib export writes. */
-struct export_opts {
-	long		 iteration;	/* -1: the newest */
-	long		 member;	/* 0: the ensemble's mean */
-	int		 format;	/* enum param_format; -1: the experiment's */
-};
-
-/*
- * The parameter file of an initialised experiment's iteration: its
- * ensemble's mean in constrained space (for uki, its own mean, uki_mean,
- * constrained), or one member's values.  *out is the caller's.
- */
-int	 paramfile_export(const struct experiment *, const struct export_opts *,
-	    char **out, char **cause);
-
 #endif
