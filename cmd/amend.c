@@ -69,7 +69,29 @@ review(const struct experiment *e, const struct changes *c, char **cause)
 		return failf(cause, "%s: %zu of the changes would change the "
 		    "meaning of closed iterations; nothing was changed ('calib "
 		    "init --force' starts over)", e->file, c->refused);
+	if (its && e->alg.method == METHOD_ESMDA)
+		return failf(cause, "iterations: esmda's inflation weights "
+		    "are set for the number of iterations (their inverses sum "
+		    "to 1): closed iterations used the old ones; nothing was "
+		    "changed");
 	return its ? iterations_ok(e, cause) : 0;
+}
+
+/*
+ * Under the lock, what a detached chain may have done since the review:
+ * an iteration past the new last one.
+ */
+static int
+review_locked(const struct experiment *e, const struct changes *c,
+    char **cause)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->v[i].key, "iterations") &&
+		    iterations_ok(e, cause) != 0)
+			return EXIT_USAGE;
+	return EXIT_OK;
 }
 
 static int
@@ -92,13 +114,19 @@ amend(struct experiment *e, const char *arg, int dry)
 		goto out;
 	if (warning)
 		fprintf(stderr, "calib: warning: %s\n", warning);
-	rc = EXIT_FAIL;
 	if (dry) {
 		printf("%s: would take %zu changes (-n: nothing changed)\n",
 		    e->output_dir, c.n);
 		rc = EXIT_OK;
-	} else if ((lock = run_lock(e, "-", "calib amend", &cause)) >= 0 &&
-	    amend_apply(e, arg, &c, &cause) == 0) {
+		goto out;
+	}
+	rc = EXIT_FAIL;
+	if ((lock = run_lock(e, "-", "calib amend", &cause)) < 0)
+		goto out;
+	if ((rc = review_locked(e, &c, &cause)) != EXIT_OK)
+		goto out;
+	rc = EXIT_FAIL;
+	if (amend_apply(e, arg, &c, &cause) == 0) {
 		printf("%s: took %zu changes, recorded in amendments; 'calib "
 		    "run' goes on with them\n", e->output_dir, c.n);
 		rc = EXIT_OK;

@@ -146,12 +146,16 @@ hand_lock(const struct experiment *e, long it, long m, const char *what,
     int job, int *lock)
 {
 	struct buf	 ids = BUF_INIT;
-	const char	*backend;
+	const char	*backend, *id;
 	char		*cause = NULL;
 	long		 n;
 
 	*lock = -1;
-	if (job)
+	/*
+	 * Member scripts set CALIB_JOB_ID: those rendered before --job
+	 * existed, still queued, are calib's jobs too.
+	 */
+	if (job || ((id = getenv("CALIB_JOB_ID")) != NULL && *id != '\0'))
 		return EXIT_OK;
 	if ((*lock = run_lock(e, "-", what, &cause)) < 0) {
 		error_cause(cause);

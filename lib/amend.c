@@ -17,8 +17,12 @@
 #include "lib/fsio.h"
 #include "lib/util.h"
 
-/* How deep a value may nest; deeper (or an alias loop) is an error. */
+/*
+ * How deep a value may nest, and how long it may render: YAML aliases can
+ * make a small file a very large value.
+ */
 #define DEPTH_MAX	32
+#define VALUE_MAX	(1 << 20)
 
 /*
  * The keys that may change under closed iterations: they say how members
@@ -85,7 +89,7 @@ render(yaml_document_t *d, yaml_node_t *n, struct buf *b, int depth)
 	yaml_node_item_t	*it;
 	yaml_node_pair_t	*p;
 
-	if (n == NULL || depth > DEPTH_MAX)
+	if (n == NULL || depth > DEPTH_MAX || b->len > VALUE_MAX)
 		return -1;
 	switch (n->type) {
 	case YAML_SCALAR_NODE:

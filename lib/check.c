@@ -1,5 +1,6 @@
 /* Checks before anything is created or submitted (see check.h). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,7 @@ check_smoke(const struct experiment *e, struct member_status *st,
 	struct experiment	 t = *e;
 	const char		*tmpdir = getenv("TMPDIR");
 	char			*dir, *mdir, *path;
+	sigset_t		 set, old;
 	int			 rc = -1;
 
 	*log = NULL;
@@ -103,7 +105,15 @@ check_smoke(const struct experiment *e, struct member_status *st,
 		free(dir);
 		return -1;
 	}
-	/* A whole experiment of its own, so that calib exec's checks apply. */
+	/*
+	 * A whole experiment of its own, so that calib exec's checks apply;
+	 * an interrupt waits until its folder is gone.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
 	t.output_dir = path_join(dir, "output");
 	if (init_experiment(&t, 0, cause) == EXIT_OK &&
 	    centre(&t, cause) == 0 && forward_run(&t, 0, 1, 1, st, cause) >= 0) {
@@ -115,6 +125,7 @@ check_smoke(const struct experiment *e, struct member_status *st,
 		rc = 0;
 	}
 	remove_tree(dir, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(t.output_dir);
 	free(dir);
 	return rc;

@@ -41,6 +41,7 @@ struct member {
 	double		 gone;		/* when its end was first seen, no status */
 	int		 kept;		/* succeeded before this run started */
 	int		 again;		/* resubmitted, not as a retry */
+	int		 fresh;		/* failed in an attempt of this run */
 	char		 why[600];	/* why it is (re)submitted */
 };
 
@@ -652,7 +653,9 @@ gather(struct driver *d, long it, long m, struct member *p,
 	k->f.outcome = r == 1 ? k->st.outcome : OUTCOME_NONE;
 	k->f.this_job = r == 1 && k->f.has_id && !strcmp(k->st.job, k->x->id);
 	k->f.cancel_first = k->f.cancelled && k->st.end >= k->x->cancelled;
-	k->f.rerun = d->o->retry_failed && r == 1 && k->st.end < d->start;
+	/* What failed before this run, in a job from before it: once. */
+	k->f.rerun = d->o->retry_failed && k->f.earlier && r == 1 &&
+	    k->st.end < d->start;
 	if (k->f.this_job && k->f.outcome == OUTCOME_RUNNING &&
 	    sched_has(d->sc, SCHED_SAME_HOST)) {
 		dir = member_dir(d->e, it, m);
@@ -685,6 +688,7 @@ apply(struct driver *d, struct member *p, const struct look *k)
 		break;
 	case ACT_FAILED:
 		p->state = MS_FAILED;
+		p->fresh = k->st.end >= d->start;
 		explain(p, &dec, k->ji, &k->st);
 		break;
 	case ACT_SUBMIT:
@@ -1037,24 +1041,27 @@ alike(struct driver *d, long it, const struct member *ms,
 {
 	const char	*why = NULL;
 	long		 m;
-	size_t		 n = 0, k;
+	size_t		 n = 0, k, fresh = 0;
 	char		**ids;
 
-	if (d->warned_alike == it + 1 || p->done + p->kept > 0 ||
-	    p->failed < ALIKE || p->failed < p->n / 10)
+	if (d->warned_alike == it + 1 || p->done + p->kept > 0)
 		return 0;
+	/* This run's failures: those before it were told of then. */
 	for (m = 0; m < d->e->ensemble_size; m++)
-		if (ms[m].state == MS_FAILED) {
+		if (ms[m].state == MS_FAILED && ms[m].fresh) {
 			if (why != NULL && strcmp(why, ms[m].why) != 0)
 				return 0;
 			why = ms[m].why;
+			fresh++;
 		}
+	if (fresh < ALIKE || fresh < p->n / 10)
+		return 0;
 	d->warned_alike = it + 1;
 	if (!sched_has(d->sc, SCHED_SAME_HOST)) {
 		note(d, "iteration %ld: the first %zu members all failed the "
 		    "same way (%s) and none has succeeded; the others will "
-		    "likely fail too: 'calib cancel' stops them", it,
-		    p->failed, why);
+		    "likely fail too: 'calib cancel' stops them", it, fresh,
+		    why);
 		return 0;
 	}
 	ids = xcalloc(d->j.n + 1, sizeof *ids);
@@ -1069,7 +1076,7 @@ alike(struct driver *d, long it, const struct member *ms,
 	failf(cause, "iteration %ld: the first %zu members all failed the "
 	    "same way (%s) and none succeeded: stopped launching the others; "
 	    "fix the model ('calib amend'), then 'calib run --retry-failed'",
-	    it, p->failed, why);
+	    it, fresh, why);
 	return 1;
 }
 

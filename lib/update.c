@@ -281,6 +281,31 @@ recorded(const struct experiment *e, long it, struct update_report *rep,
 }
 
 /* Close iteration it: its members' outputs and the step into results.h5. */
+/*
+ * Iteration it was closed as the last (no step planned: timestep 0, no
+ * stop), and the calibration has been extended since (calib amend): plan
+ * its step now, as an update that knew of the later iterations would
+ * have, after the same check of its successes.  The step taken is
+ * recorded in the next ensemble; results.h5 stays as published.
+ */
+static int
+extended(const struct experiment *e, long it, struct ensemble *en,
+    struct results *r, const struct observations *o,
+    const struct noise_factor *nf, char **cause)
+{
+	size_t	 m, k, need = needed(e);
+
+	if (it >= e->iterations || r->timestep != 0 || r->stop[0] != '\0')
+		return 0;
+	for (m = 0, k = 0; m < r->n; m++)
+		k += r->ok[m] != 0;
+	if (k < need || k < 2)
+		return failf(cause, "iteration %ld: %zu of %zu members "
+		    "succeeded; min_success needs %zu to go on past it", it, k,
+		    r->n, need > 2 ? need : 2);
+	return plan_step(e, it, en, r, o, nf, cause);
+}
+
 static int
 close_iteration(const struct experiment *e, long it, struct ensemble *en,
     const struct observations *o, const struct noise_factor *nf,
@@ -289,7 +314,8 @@ close_iteration(const struct experiment *e, long it, struct ensemble *en,
 	size_t	 m, k, need;
 
 	if (iteration_closed(e, it))
-		return results_read(e, it, r, cause);
+		return results_read(e, it, r, cause) != 0 ? -1 :
+		    extended(e, it, en, r, o, nf, cause);
 	if (collect(e, it, o, nf, r, rep, cause) != 0)
 		return -1;
 	need = needed(e);

@@ -38,6 +38,10 @@ check "saying how it goes past the former last" has out \
     "iteration 1 is closed but has no successor yet; submitting its update again to write iteration 2"
 check "the new iterations move the ensemble" \
     test "$(mean_of it 1)" != "$(mean_of it 3)"
+SIZE=6 ITERATIONS=3 make_experiment whole
+"$CALIB" run whole/calib.yaml >/dev/null 2>&1
+check "bitwise those of a calibration given 3 iterations from the start" \
+    same_ensembles whole it 3
 check "the members of closed iterations ran once" \
     sh -c '! grep -q "^attempt=2" it/output/iteration_00[01]/member_*/status'
 try "$CALIB" amend it/calib.yaml
@@ -109,6 +113,14 @@ try "$CALIB" amend dm/calib.yaml
 expect_rc 2 "raising its iterations is refused"
 check "saying that the controller has finished" has err \
     "its data_misfit controller has finished, and more iterations would not move the ensemble"
+
+# esmda's weights are set for the number of iterations.
+SIZE=4 ITERATIONS=2 make_experiment es "algorithm: {method: esmda}"
+"$CALIB" init es/calib.yaml >/dev/null || exit 1
+sed -i 's/^iterations: 2$/iterations: 3/' es/calib.yaml
+try "$CALIB" amend es/calib.yaml
+expect_rc 2 "raising esmda's iterations is refused"
+check "saying why" has err "esmda's inflation weights are set for the number of iterations"
 
 # 5. Not beside a run.
 SIZE=2 ITERATIONS=1 make_experiment busy

@@ -107,18 +107,18 @@ test_paramfile_formats(void **state)
 	    "[w]\nvalue = [1.0, 2.5]\ntype = \"float\"\n");
 	free(s);
 	s = render("  parameter_file: {name: p.json, format: json}\n");
-	assert_string_equal(s, "{\"F\": 10, \"v\": [-0.5, 2e-07], \"dt\": 0.01, "
-	    "\"w\": [1, 2.5]}\n");
+	assert_string_equal(s, "{\"F\": 10.0, \"v\": [-0.5, 2e-07], \"dt\": 0.01, "
+	    "\"w\": [1.0, 2.5]}\n");
 	free(s);
 	s = render("  parameter_file: {name: p.yaml, format: yaml}\n");
-	assert_string_equal(s, "F: 10\nv: [-0.5, 2e-07]\ndt: 0.01\nw: [1, 2.5]\n");
+	assert_string_equal(s, "F: 10.0\nv: [-0.5, 2e-07]\ndt: 0.01\nw: [1.0, 2.5]\n");
 	free(s);
 	s = render("  parameter_file: {name: p.env, format: env}\n");
-	assert_string_equal(s, "F=10\nv=-0.5,2e-07\ndt=0.01\nw=1,2.5\n");
+	assert_string_equal(s, "F=10.0\nv=-0.5,2e-07\ndt=0.01\nw=1.0,2.5\n");
 	free(s);
 	put_text("t.in", "F={{F}} v2={{v[2]}} v={{v}} it={{iteration}} m={{member}}\n");
 	s = render("  parameter_file: {name: p.in, format: template, template: t.in}\n");
-	assert_string_equal(s, "F=10 v2=2e-07 v=-0.5, 2e-07 it=2 m=5\n");
+	assert_string_equal(s, "F=10.0 v2=2e-07 v=-0.5, 2e-07 it=2 m=5\n");
 	free(s);
 	put_text("t.in", "line one\nF={{G}}\n");
 	s = render("  parameter_file: {name: p.in, format: template, template: t.in}\n");
