@@ -10,11 +10,12 @@ VERSION	:= 0.1.0
 # Debian packages calib builds and tests with; `make deps` installs the
 # missing ones.
 DEB_BUILD := gcc make pkg-config libyaml-dev libhdf5-dev liblapacke-dev \
-	libopenblas-dev libgsl-dev libjansson-dev libxml2-dev
+	libopenblas-dev libgsl-dev libjansson-dev libxml2-dev \
+	libplplot-dev plplot-driver-cairo
 DEB_CHECK := libcmocka-dev mandoc perl bsdextrautils python3 python3-numpy \
 	python3-h5py python3-yaml slurm-wlm slurm-wlm-torque iproute2 procps clang
 
-PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0
+PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0 plplot
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # GSL's pkg-config pulls in its reference CBLAS; OpenBLAS provides CBLAS, so
 # leave gslcblas out to keep a single BLAS in the process.

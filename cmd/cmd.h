@@ -11,6 +11,7 @@ int	 cmd_run(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_cancel(int, char **);
 int	 cmd_export(int, char **);
+int	 cmd_report(int, char **);
 int	 cmd_check(int, char **);
 int	 cmd_amend(int, char **);
 int	 cmd_backends(int, char **);

@@ -28,6 +28,8 @@ static const struct command {
 	    "iteration" },
 	{ "amend", cmd_amend, "take changes of the experiment file that "
 	    "closed iterations allow" },
+	{ "report", cmd_report, "draw the figures and page of where a "
+	    "calibration stands" },
 	{ "export", cmd_export, "write an iteration's estimate or a member "
 	    "as a parameter file" },
 	{ "cancel", cmd_cancel, "cancel every live batch job of an "

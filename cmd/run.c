@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "lib/report.h"
 #include "lib/buf.h"
 #include "lib/check.h"
 #include "lib/driver.h"
@@ -17,13 +18,34 @@
 #include "lib/util.h"
 
 static const char usage_text[] =
-    "usage: calib run [-dnv] [-b backend] [-j jobs] [--retry-failed] "
-    "[experiment]\n";
+    "usage: calib run [-dnv] [-b backend] [-j jobs] [--report] "
+    "[--retry-failed] [experiment]\n";
 
 struct view {
 	int	 tty;
 	int	 line;		/* a progress line is showing */
+	int	 report;	/* --report: write the report after updates */
 };
+
+/*
+ * --report: the report again, after an update; a report that cannot be
+ * written is a warning, never the calibration's failure.
+ */
+static void
+show_report(const struct experiment *e)
+{
+	char	*dir = report_default_dir(e), *index = NULL, *cause = NULL;
+
+	if (report_write(e, dir, &index, &cause) == 0)
+		printf("report: %s\n", index);
+	else {
+		fprintf(stderr, "calib: warning: cannot write the report: %s\n",
+		    cause);
+		free(cause);
+	}
+	free(index);
+	free(dir);
+}
 
 static void
 show_members(const struct progress *p, void *arg)
@@ -94,6 +116,8 @@ show_update(const struct experiment *e, const struct update_report *r,
 		printf("iteration %ld: %zu of the members whose status says ok "
 		    "counted as failed; %s\n", r->iteration, r->n_unreadable,
 		    r->unreadable);
+	if (v->report)
+		show_report(e);
 	fflush(stdout);
 }
 
@@ -105,6 +129,7 @@ struct run_args {
 	int			 verbose;
 	int			 retry_failed;
 	int			 dry;
+	int			 report;
 };
 
 int
@@ -139,6 +164,7 @@ parse_args(int argc, char **argv, struct run_args *a)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "retry-failed", no_argument, NULL, 'R' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "report", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -161,6 +187,9 @@ parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'n':
 			a->dry = 1;
+			break;
+		case 'r':
+			a->report = 1;
 			break;
 		case 'b':
 			if ((a->sc = scheduler_find(optarg)) == NULL)
@@ -375,6 +404,7 @@ drive_experiment(const struct experiment *e, const struct run_args *a,
 	memset(&o, 0, sizeof o);
 	view.tty = isatty(STDOUT_FILENO);
 	view.line = 0;
+	view.report = a->report;
 	hooks.members = show_members;
 	hooks.updated = show_update;
 	hooks.note = show_note;
@@ -386,8 +416,12 @@ drive_experiment(const struct experiment *e, const struct run_args *a,
 	o.verbose = a->verbose;
 	o.retry_failed = a->retry_failed;
 	rc = drive(e, a->sc, &o, &hooks, &cause);
-	if (rc == 0 && o.chain)
+	if (rc == 0 && o.chain) {
+		/* The chain's updates are jobs: report what exists now. */
+		if (a->report)
+			show_report(e);
 		return EXIT_OK;
+	}
 	rc = report_end(e, rc, cause, &view);
 	free(cause);
 	return rc;

@@ -12,90 +12,34 @@
 #include "lib/runlock.h"
 #include "lib/eki.h"
 #include "lib/fsio.h"
+#include "lib/summary.h"
 #include "lib/util.h"
 
 static const char usage_text[] =
     "usage: calib status [--json] [experiment]\n";
 
-struct iter_stat {
-	long		 iteration;
-	size_t		 done, failed, pending;
-	double		 mmean, mstd;
-	double		*mean, *std;	/* per calibrated component */
-};
-
-/* Members and misfit of an iteration still open, from its members' files. */
-static int
-open_iteration(const struct experiment *e, long it, struct iter_stat *s,
-    char **cause)
-{
+/* The observations an open iteration's misfits need, read once. */
+struct obs_cache {
+	int			 loaded;
 	struct observations	 o;
 	struct noise_factor	 nf;
-	struct member_status	 st;
-	double			*mis, *g;
-	char			*dir, *why = NULL;
-	long			 m;
-	int			 r;
-
-	if (observations_read(e, &o, cause) != 0)
-		return -1;
-	if (noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0) {
-		observations_release(&o);
-		return -1;
-	}
-	mis = xmallocarray(e->ensemble_size, sizeof *mis);
-	for (m = 1; m <= e->ensemble_size; m++) {
-		mis[m - 1] = NAN;
-		dir = member_dir(e, it, m);
-		r = status_read(dir, &st, NULL);
-		free(dir);
-		if (r == 1 && st.success) {
-			s->done++;
-			if (read_member_output(e, it, m, o.d, &g, &why) == 0) {
-				mis[m - 1] = data_misfit(&nf, o.y, g);
-				free(g);
-			}
-			free(why);
-			why = NULL;
-		} else if (r == 1 && st.outcome != OUTCOME_RUNNING &&
-		    st.outcome != OUTCOME_INTERRUPTED)
-			/* Interrupted members run again: they are pending. */
-			s->failed++;
-		else
-			s->pending++;
-	}
-	mean_std(mis, e->ensemble_size, 1, &s->mmean, &s->mstd, NULL);
-	free(mis);
-	noise_factor_release(&nf);
-	observations_release(&o);
-	return 0;
-}
+};
 
 static int
-collect(const struct experiment *e, long it, struct iter_stat *s, char **cause)
+collect(const struct experiment *e, long it, struct obs_cache *c,
+    struct iter_summary *s, char **cause)
 {
-	struct ensemble	 en;
-	struct results	 r;
-	size_t		 k, ok;
-
-	memset(s, 0, sizeof *s);
-	s->iteration = it;
-	if (ensemble_read(e, it, &en, cause) != 0)
-		return -1;
-	s->mean = xcalloc(en.p, sizeof *s->mean);
-	s->std = xcalloc(en.p, sizeof *s->std);
-	for (k = 0; k < en.p; k++)
-		mean_std(en.theta + k, en.n, en.p, &s->mean[k], &s->std[k], NULL);
-	ensemble_release(&en);
-	if (!iteration_closed(e, it))
-		return open_iteration(e, it, s, cause);
-	if (results_read(e, it, &r, cause) != 0)
-		return -1;
-	mean_std(r.misfit, r.n, 1, &s->mmean, &s->mstd, &ok);
-	s->done = ok;
-	s->failed = r.n - ok;
-	results_release(&r);
-	return 0;
+	if (!c->loaded && !iteration_closed(e, it)) {
+		if (observations_read(e, &c->o, cause) != 0)
+			return -1;
+		if (noise_factor_init(&c->nf, c->o.d, c->o.std, c->o.cov,
+		    cause) != 0) {
+			observations_release(&c->o);
+			return -1;
+		}
+		c->loaded = 1;
+	}
+	return iteration_summary(e, it, &c->o, &c->nf, s, cause);
 }
 
 static void
@@ -111,37 +55,53 @@ json_num(double x)
 	fputs(buf, stdout);
 }
 
+/* One statistic of parameter p: a number, or an array for a vector. */
+static void
+json_stat(const struct param *p, const double *v, size_t stride)
+{
+	size_t	 j;
+
+	fputs(p->vector ? "[" : "", stdout);
+	for (j = 0; j < p->size; j++) {
+		if (j)
+			fputs(",", stdout);
+		json_num(v[(p->offset + j) * stride]);
+	}
+	fputs(p->vector ? "]" : "", stdout);
+}
+
 /* Names are [A-Za-z_][A-Za-z0-9_]* and need no JSON escaping. */
 static void
-json_iteration(const struct experiment *e, const struct iter_stat *s)
+json_iteration(const struct experiment *e, const struct iter_summary *s)
 {
-	size_t	 i, j;
+	static const char *const qname[SUMMARY_NQ] = { "q05", "q50", "q95" };
+	size_t	 i, k;
+	int	 first = 1;
 
 	printf("{\"iteration\":%ld,\"members\":{\"done\":%zu,\"failed\":%zu,"
-	    "\"pending\":%zu},\"misfit\":{\"mean\":", s->iteration, s->done,
-	    s->failed, s->pending);
+	    "\"pending\":%zu},\"failures\":{", s->iteration, s->count[MS_DONE],
+	    summary_failed(s), s->count[MS_PENDING]);
+	for (k = MS_FAILED; k <= MS_NOTRUN; k++)
+		printf("%s\"%s\":%zu", k == MS_FAILED ? "" : ",",
+		    member_state_name(k), s->count[k]);
+	fputs("},\"misfit\":{\"mean\":", stdout);
 	json_num(s->mmean);
 	fputs(",\"std\":", stdout);
 	json_num(s->mstd);
 	fputs("},\"parameters\":{", stdout);
 	for (i = 0; i < e->nparams; i++) {
 		const struct param *p = &e->params[i];
-		int w;
 
 		if (p->fixed)
 			continue;
-		printf("%s\"%s\":{", p->offset ? "," : "", p->name);
-		for (w = 0; w < 2; w++) {
-			const double *v = w ? s->std : s->mean;
-
-			printf("%s\"%s\":%s", w ? "," : "", w ? "std" : "mean",
-			    p->vector ? "[" : "");
-			for (j = 0; j < p->size; j++) {
-				if (j)
-					fputs(",", stdout);
-				json_num(v[p->offset + j]);
-			}
-			fputs(p->vector ? "]" : "", stdout);
+		printf("%s\"%s\":{\"mean\":", first ? "" : ",", p->name);
+		first = 0;
+		json_stat(p, s->mean, 1);
+		fputs(",\"std\":", stdout);
+		json_stat(p, s->std, 1);
+		for (k = 0; k < SUMMARY_NQ; k++) {
+			printf(",\"%s\":", qname[k]);
+			json_stat(p, s->q + k, SUMMARY_NQ);
 		}
 		fputs("}", stdout);
 	}
@@ -149,13 +109,14 @@ json_iteration(const struct experiment *e, const struct iter_stat *s)
 }
 
 static void
-text_iteration(const struct experiment *e, const struct iter_stat *s)
+text_iteration(const struct experiment *e, const struct iter_summary *s)
 {
-	size_t	 i, j;
+	size_t	 i, j, k;
 	char	*name;
 
 	printf("iteration %ld: %zu done, %zu failed, %zu pending; misfit ",
-	    s->iteration, s->done, s->failed, s->pending);
+	    s->iteration, s->count[MS_DONE], summary_failed(s),
+	    s->count[MS_PENDING]);
 	if (isfinite(s->mmean))
 		printf("%.6g (std %.3g)\n", s->mmean, s->mstd);
 	else
@@ -163,9 +124,10 @@ text_iteration(const struct experiment *e, const struct iter_stat *s)
 	for (i = 0; i < e->nparams; i++)
 		for (j = 0; !e->params[i].fixed && j < e->params[i].size; j++) {
 			name = param_component_name(&e->params[i], j);
-			printf("    %-20s %14.6g  std %.4g\n", name,
-			    s->mean[e->params[i].offset + j],
-			    s->std[e->params[i].offset + j]);
+			k = e->params[i].offset + j;
+			printf("    %-20s %14.6g  std %-10.4g 90%% in [%.4g, %.4g]\n",
+			    name, s->mean[k], s->std[k], s->q[k * SUMMARY_NQ],
+			    s->q[k * SUMMARY_NQ + 2]);
 			free(name);
 		}
 }
@@ -276,7 +238,8 @@ cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct experiment	 e;
-	struct iter_stat	 s;
+	struct iter_summary	 s;
+	struct obs_cache	 oc;
 	const char		*arg;
 	char			*cause = NULL;
 	long			 it, newest;
@@ -303,6 +266,7 @@ cmd_status(int argc, char **argv)
 		experiment_release(&e);
 		return EXIT_FAIL;
 	}
+	memset(&oc, 0, sizeof oc);
 	newest = newest_iteration(&e);
 	if (json)
 		printf("{\"name\":\"%s\",\"ensemble_size\":%ld,\"iterations\":[",
@@ -312,14 +276,12 @@ cmd_status(int argc, char **argv)
 		    e.ensemble_size, newest < 0 ? 0 : newest, e.iterations,
 		    e.output_dir);
 	for (it = 0; it <= newest; it++) {
-		if (collect(&e, it, &s, &cause) != 0) {
+		if (collect(&e, it, &oc, &s, &cause) != 0) {
 			if (json)
 				printf("]}\n");
 			error_cause(cause);
-			free(s.mean);
-			free(s.std);
-			experiment_release(&e);
-			return EXIT_FAIL;
+			rc = EXIT_FAIL;
+			goto out;
 		}
 		if (json) {
 			if (it)
@@ -327,8 +289,7 @@ cmd_status(int argc, char **argv)
 			json_iteration(&e, &s);
 		} else
 			text_iteration(&e, &s);
-		free(s.mean);
-		free(s.std);
+		summary_release(&s);
 	}
 	if (json)
 		fputs("]", stdout);
@@ -347,6 +308,12 @@ cmd_status(int argc, char **argv)
 	show_jobs(&e, json);
 	if (json)
 		fputs("}\n", stdout);
+	rc = finish_stdout(EXIT_OK);
+out:
+	if (oc.loaded) {
+		noise_factor_release(&oc.nf);
+		observations_release(&oc.o);
+	}
 	experiment_release(&e);
-	return finish_stdout(EXIT_OK);
+	return rc;
 }

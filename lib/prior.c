@@ -79,6 +79,23 @@ moments(const struct match *m, double mu, double sigma, double *mean, double *sd
 	*sd = sqrt(var > 0 ? var : 0);
 }
 
+void
+prior_pushforward(const struct prior *p, double mu, double sigma,
+    double *mean, double *sd)
+{
+	struct match	 m = { p, NULL };
+
+	if (!(sigma > 0) || (isinf(p->lower) && isinf(p->upper))) {
+		*mean = to_constrained(p, mu);
+		*sd = sigma > 0 ? sigma : 0;
+		return;
+	}
+	m.gh = gsl_integration_fixed_alloc(gsl_integration_fixed_hermite,
+	    GH_NODES, 0, 1, 0, 0);
+	moments(&m, mu, sigma, mean, sd);
+	gsl_integration_fixed_free(m.gh);
+}
+
 static int
 match_f(const gsl_vector *v, void *arg, gsl_vector *f)
 {

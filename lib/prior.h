@@ -37,4 +37,11 @@ double	 prior_sample_u(const struct prior *, gsl_rng *);
 double	 to_constrained(const struct prior *, double u);
 double	 to_unconstrained(const struct prior *, double c);
 
+/*
+ * Mean and standard deviation, in constrained space, of to_constrained(u)
+ * for u ~ N(mu, sigma^2) (Gauss-Hermite quadrature; exact when unbounded).
+ */
+void	 prior_pushforward(const struct prior *, double mu, double sigma,
+	    double *mean, double *sd);
+
 #endif

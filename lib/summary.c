@@ -1,0 +1,219 @@
+/* Where an iteration stands (see summary.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "lib/eki.h"
+#include "lib/prior.h"
+#include "lib/summary.h"
+#include "lib/util.h"
+
+const double summary_q[SUMMARY_NQ] = { 0.05, 0.5, 0.95 };
+
+static const char *const state_names[MS_COUNT] = {
+	"done", "failed", "timeout", "invalid", "not_run", "pending"
+};
+
+const char *
+member_state_name(enum member_state s)
+{
+	return s < MS_COUNT ? state_names[s] : "unknown";
+}
+
+size_t
+summary_failed(const struct iter_summary *s)
+{
+	return s->count[MS_FAILED] + s->count[MS_TIMEOUT] +
+	    s->count[MS_INVALID] + s->count[MS_NOTRUN];
+}
+
+/* The state of a member that did not succeed, from its status file. */
+static enum member_state
+unsuccessful(const struct member_status *st, int found, int closed)
+{
+	if (found == 1)
+		switch (st->outcome) {
+		case OUTCOME_FAILED:
+			return MS_FAILED;
+		case OUTCOME_TIMEOUT:
+			return MS_TIMEOUT;
+		case OUTCOME_INVALID:
+		case OUTCOME_OK:	/* its values could not be read */
+			return closed ? MS_INVALID : MS_DONE;
+		default:
+			break;
+		}
+	/* Interrupted and unstarted members run again while it is open. */
+	return closed ? MS_NOTRUN : MS_PENDING;
+}
+
+/* Outcomes and misfits of the members of an open iteration. */
+static void
+open_members(const struct experiment *e, struct iter_summary *s,
+    const struct observations *o, const struct noise_factor *nf)
+{
+	struct member_status	 st;
+	double			*g;
+	char			*dir, *why = NULL;
+	size_t			 m;
+	int			 r;
+
+	for (m = 0; m < s->n; m++) {
+		dir = member_dir(e, s->iteration, m + 1);
+		r = status_read(dir, &st, NULL);
+		free(dir);
+		s->state[m] = r == 1 && st.success ? MS_DONE :
+		    unsuccessful(&st, r, 0);
+		if (s->state[m] != MS_DONE)
+			continue;
+		if (read_member_values(e, s->iteration, m + 1, o->d, &st, &g,
+		    &why) == 0) {
+			s->misfit[m] = data_misfit(nf, o->y, g);
+			free(g);
+		}
+		free(why);
+		why = NULL;
+	}
+}
+
+/* Outcomes and misfits of the members of a closed iteration. */
+static int
+closed_members(const struct experiment *e, struct iter_summary *s,
+    char **cause)
+{
+	struct results		 r;
+	struct member_status	 st;
+	char			*dir;
+	size_t			 m;
+	int			 found;
+
+	if (results_read(e, s->iteration, &r, cause) != 0)
+		return -1;
+	if (r.n != s->n) {
+		results_release(&r);
+		return failf(cause, "iteration %ld: results.h5 has %zu members, "
+		    "its ensemble %zu", s->iteration, r.n, s->n);
+	}
+	for (m = 0; m < s->n; m++) {
+		s->misfit[m] = r.ok[m] ? r.misfit[m] : NAN;
+		if (r.ok[m]) {
+			s->state[m] = MS_DONE;
+			continue;
+		}
+		dir = member_dir(e, s->iteration, m + 1);
+		found = status_read(dir, &st, NULL);
+		free(dir);
+		s->state[m] = unsuccessful(&st, found, 1);
+	}
+	results_release(&r);
+	return 0;
+}
+
+/* The ensemble's own statistics of component k. */
+static void
+ensemble_stats(struct iter_summary *s, size_t k, double *col)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->n; i++)
+		col[i] = s->theta[i * s->p + k];
+	mean_std(col, s->n, 1, &s->mean[k], &s->std[k], NULL);
+	gsl_sort(col, 1, s->n);
+	for (i = 0; i < SUMMARY_NQ; i++)
+		s->q[k * SUMMARY_NQ + i] = s->n ? gsl_stats_quantile_from_sorted_data(
+		    col, 1, s->n, summary_q[i]) : NAN;
+}
+
+/* UKI's Gaussian of component k, mapped to constrained space. */
+static void
+uki_stats(const struct prior *pr, const struct ensemble *en,
+    struct iter_summary *s, size_t k)
+{
+	double	 m = en->uki_mean[k], c = en->uki_cov[k * en->p + k];
+	double	 sd = c > 0 ? sqrt(c) : 0, mean;
+	size_t	 i;
+
+	prior_pushforward(pr, m, sd, &mean, &s->std[k]);
+	s->mean[k] = to_constrained(pr, m);
+	for (i = 0; i < SUMMARY_NQ; i++)
+		s->q[k * SUMMARY_NQ + i] = to_constrained(pr,
+		    m + sd * gsl_cdf_ugaussian_Pinv(summary_q[i]));
+}
+
+static void
+estimates(const struct experiment *e, const struct ensemble *en,
+    struct iter_summary *s)
+{
+	double	*col = xmallocarray(s->n ? s->n : 1, sizeof *col);
+	size_t	 i, j, k;
+
+	for (i = 0; i < e->nparams; i++)
+		for (j = 0; !e->params[i].fixed && j < e->params[i].size; j++) {
+			k = e->params[i].offset + j;
+			if (en->uki_mean != NULL && en->uki_cov != NULL)
+				uki_stats(&e->params[i].prior, en, s, k);
+			else
+				ensemble_stats(s, k, col);
+		}
+	free(col);
+}
+
+int
+iteration_summary(const struct experiment *e, long it,
+    const struct observations *o, const struct noise_factor *nf,
+    struct iter_summary *s, char **cause)
+{
+	struct ensemble	 en;
+	size_t		 m;
+
+	memset(s, 0, sizeof *s);
+	s->iteration = it;
+	if (ensemble_read(e, it, &en, cause) != 0)
+		return -1;
+	if (en.p != e->ncalib) {
+		ensemble_release(&en);
+		return failf(cause, "iteration %ld: ensemble.h5 has %zu "
+		    "components, the experiment %zu", it, en.p, e->ncalib);
+	}
+	s->n = en.n;
+	s->p = en.p;
+	s->theta = en.theta;
+	en.theta = NULL;
+	s->mean = xcalloc(s->p + 1, sizeof *s->mean);
+	s->std = xcalloc(s->p + 1, sizeof *s->std);
+	s->q = xcalloc(s->p * SUMMARY_NQ + 1, sizeof *s->q);
+	s->misfit = xmallocarray(s->n + 1, sizeof *s->misfit);
+	s->state = xcalloc(s->n + 1, 1);
+	for (m = 0; m < s->n; m++)
+		s->misfit[m] = NAN;
+	estimates(e, &en, s);
+	ensemble_release(&en);
+	s->closed = iteration_closed(e, it);
+	if (s->closed) {
+		if (closed_members(e, s, cause) != 0) {
+			summary_release(s);
+			return -1;
+		}
+	} else
+		open_members(e, s, o, nf);
+	for (m = 0; m < s->n; m++)
+		s->count[s->state[m]]++;
+	mean_std(s->misfit, s->n, 1, &s->mmean, &s->mstd, NULL);
+	return 0;
+}
+
+void
+summary_release(struct iter_summary *s)
+{
+	free(s->theta);
+	free(s->mean);
+	free(s->std);
+	free(s->q);
+	free(s->misfit);
+	free(s->state);
+	memset(s, 0, sizeof *s);
+}
