@@ -31,7 +31,7 @@ palette(void)
 		{ 230, 159, 0, 1 }, { 0, 158, 115, 1 }, { 213, 94, 0, 1 },
 		{ 86, 180, 233, 1 }, { 204, 121, 167, 1 }, { 240, 228, 66, 1 },
 		{ 120, 120, 120, 1 }, { 0, 114, 178, 0.35 }, { 0, 114, 178, 0.15 },
-		{ 190, 190, 190, 1 }, { 230, 159, 0, 0.15 },
+		{ 150, 150, 150, 1 }, { 230, 159, 0, 0.15 },
 	};
 	int	 i;
 
@@ -114,6 +114,22 @@ extend(const double *v, size_t n, size_t stride, double *lo, double *hi)
 			if (v[i * stride] > *hi)
 				*hi = v[i * stride];
 		}
+}
+
+/* The character scale of the figure being drawn (render sets it). */
+static PLFLT	text_scale = 0.8;
+
+/* Points as glyphs, a little larger than the text. */
+static void
+points(size_t n, const double *x, const double *y, int colour,
+    const char *glyph)
+{
+	if (n == 0)
+		return;
+	plcol0(colour);
+	plschr(0, text_scale * 1.4);
+	plstring(n, x, y, glyph);
+	plschr(0, text_scale);
 }
 
 /* A window around [lo, hi] with a margin, even when they are equal. */
@@ -258,8 +274,7 @@ draw_misfit(const struct ctx *c)
 				jx[k] = x[i] + 0.3 * ((m + 0.5) / s->n - 0.5);
 				k++;
 			}
-		if (k)
-			plstring(k, jx, y, "•");
+		points(k, jx, y, C_BLUE, "•");
 		free(y);
 		free(jx);
 	}
@@ -386,7 +401,7 @@ param_panel(const struct report_data *r, size_t k, const char *name)
 	plwidth(2);
 	plline(r->niter, x, y);
 	plwidth(1);
-	plstring(r->niter, x, y, "•");
+	points(r->niter, x, y, C_BLUE, "•");
 	free(x);
 	free(y);
 }
@@ -537,16 +552,12 @@ scatter(const struct report_data *r, size_t kx, size_t ky)
 		x[i] = r->prior_pts[i * p + kx];
 		y[i] = r->prior_pts[i * p + ky];
 	}
-	plcol0(C_PRIORPT);
-	if (r->nprior)
-		plstring(r->nprior, x, y, "•");
+	points(r->nprior, x, y, C_PRIORPT, "•");
 	for (i = 0; i < r->nfinal; i++) {
 		x[i] = r->final_pts[i * p + kx];
 		y[i] = r->final_pts[i * p + ky];
 	}
-	plcol0(C_BLUE);
-	if (r->nfinal)
-		plstring(r->nfinal, x, y, "•");
+	points(r->nfinal, x, y, C_BLUE, "•");
 	free(x);
 	free(y);
 }
@@ -691,6 +702,15 @@ outputs(const struct report_data *r, int w, const double *x, size_t n,
 	(void)x;
 }
 
+/* The window of figure 4: half an observation's room at either end. */
+static void
+data_window(const double *x, size_t n, double lo, double hi)
+{
+	double	 h = n > 1 ? (x[1] - x[0]) / 2 : 0.5;
+
+	window(x[0] - h, x[n - 1] + h, lo, hi);
+}
+
 /* Top of figure 4: observations with their noise, and the outputs. */
 static void
 data_values(const struct report_data *r, const double *x, size_t n)
@@ -714,8 +734,8 @@ data_values(const struct report_data *r, const double *x, size_t n)
 		if (r->out_it[w] >= 0)
 			outputs(r, w, x, n, a, b, &lo, &hi);
 	plcol0(C_AXES);
-	plvsta();
-	window(x[0], x[n - 1], lo, hi);
+	plvpor(0.07, 0.74, 0.14, 0.92);
+	data_window(x, n, lo, hi);
 	plbox("bcnst", 0, 0, "bcnstv", 0, 0);
 	pllab("observation", "value", "");
 	for (w = 1; w >= 0; w--) {
@@ -744,7 +764,7 @@ data_values(const struct report_data *r, const double *x, size_t n)
 	plcol0(C_AXES);
 	if (n <= 100) {
 		plerry(n, x, a, b);
-		plstring(n, x, y, "•");
+		points(n, x, y, C_AXES, "•");
 		legend_add(&l, PL_LEGEND_SYMBOL, C_AXES, 1,
 		    "observations ±1 noise std");
 	} else {
@@ -755,8 +775,7 @@ data_values(const struct report_data *r, const double *x, size_t n)
 		legend_add(&l, PL_LEGEND_COLOR_BOX, C_PRIORBAND, 1,
 		    "±1 noise std");
 	}
-	legend_draw(&l, PL_POSITION_TOP | PL_POSITION_RIGHT |
-	    PL_POSITION_OUTSIDE);
+	legend_draw(&l, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE);
 	free(a);
 	free(b);
 	free(y);
@@ -769,9 +788,10 @@ data_residuals(const struct report_data *r, const double *x, size_t n)
 {
 	double	*a = xmallocarray(n, sizeof *a), *y = xmallocarray(n, sizeof *y);
 	double	*sd = xmallocarray(n, sizeof *sd);
-	double	 lo = -2, hi = 2, lx[2] = { x[0], x[n - 1] }, ly[2];
+	double	 lo = -2, hi = 2, lx[2] = { x[0] - 1, x[n - 1] + 1 }, ly[2];
 	size_t	 i, s = data_stride(r->d);
 	int	 w, k;
+	struct legend l = { 0 };
 
 	decimate(r->y, r->d, s, y);
 	decimate(r->sd, r->d, s, sd);
@@ -783,10 +803,10 @@ data_residuals(const struct report_data *r, const double *x, size_t n)
 			extend(a, n, 1, &lo, &hi);
 		}
 	plcol0(C_AXES);
-	plvsta();
-	window(x[0], x[n - 1], lo, hi);
+	plvpor(0.07, 0.74, 0.14, 0.92);
+	data_window(x, n, lo, hi);
 	plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-	pllab("observation", "residual / noise std", "");
+	pllab("observation", "(mean output - observation) / noise std", "");
 	pllsty(2);
 	plcol0(C_GREY);
 	for (k = -2; k <= 2; k += 2) {
@@ -800,9 +820,13 @@ data_residuals(const struct report_data *r, const double *x, size_t n)
 		decimate(r->out_mean[w], r->d, s, a);
 		for (i = 0; i < n; i++)
 			a[i] = (a[i] - y[i]) / sd[i];
-		plcol0(w ? C_BLUE : C_GREY);
-		plstring(n, x, a, w ? "•" : "◦");
+		points(n, x, a, w ? C_BLUE : C_ORANGE, w ? "•" : "◦");
+		legend_add(&l, PL_LEGEND_SYMBOL, w ? C_BLUE : C_ORANGE, 1,
+		    w ? "newest" : "iteration 0");
+		l.sym[l.n - 1] = w ? "•" : "◦";
 	}
+	if (l.n)
+		legend_draw(&l, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE);
 	free(a);
 	free(y);
 	free(sd);
@@ -906,7 +930,7 @@ layout(const struct report_data *r, enum figure f, double *w, double *h,
 		for (i = 0; i < n; i++)
 			free(names[i]);
 		*nx = *ny = n ? n : 1;
-		*w = *h = 260.0 * *nx + 40;
+		*w = *h = 340.0 * *nx + 40;
 		break;
 	case FIG_DATA:
 		*ny = 2;
@@ -940,7 +964,8 @@ render(const char *tmp, int fmt, enum figure f, const struct ctx *c,
 	plssub(nx, ny);
 	plsError(&plot_errcode, plot_error);
 	plinit();
-	plschr(0, nx > 3 ? 0.9 : 0.8);
+	text_scale = nx > 3 ? 0.9 : 0.8;
+	plschr(0, text_scale);
 	drawers[f](c);
 	plend();
 	if (plot_errcode != 0)
