@@ -203,7 +203,7 @@ legend_add(struct legend *l, PLINT opt, int colour, int style, const char *t)
 }
 
 static void
-legend_draw(const struct legend *l, PLINT position)
+legend_draw_scaled(const struct legend *l, PLINT position, PLFLT scale)
 {
 	PLFLT	 w, h;
 	PLINT	 pat[6] = { 0 }, tc[6];
@@ -214,9 +214,15 @@ legend_draw(const struct legend *l, PLINT position)
 	plcol0(C_AXES);
 	pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
 	    position, 0.01, 0.01, 0.08, C_BG, C_AXES, 1, 0, 0, l->n, l->opt,
-	    0.8, 0.7, 1.6, 0, tc, l->text, l->colour, pat, l->scale, l->width,
+	    0.8, scale, 1.6, 0, tc, l->text, l->colour, pat, l->scale, l->width,
 	    l->colour, l->style, l->width, l->colour, l->scale, l->sym_n,
 	    l->sym);
+}
+
+static void
+legend_draw(const struct legend *l, PLINT position)
+{
+	legend_draw_scaled(l, position, 0.7);
 }
 
 /*
@@ -439,6 +445,11 @@ vector_panel(const struct report_data *r, const struct param *p,
 		band(p->size, x, a, b, w == 2 ? C_BAND2 : C_BAND1);
 	}
 	for (j = 0; j < p->size; j++)
+		a[j] = r->prior_band[(p->offset + j) * 5 + 2];
+	plcol0(C_ORANGE);
+	pllsty(2);
+	plline(p->size, x, a);
+	for (j = 0; j < p->size; j++)
 		a[j] = z->mean[p->offset + j];
 	plcol0(C_GREY);
 	pllsty(3);
@@ -481,6 +492,7 @@ draw_params(const struct ctx *c)
 	struct legend	 l = { 0 };
 	size_t		 n = panels(e, v, FIG_MAX_PANELS), i;
 	char		*name;
+	int		 vec = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct param *p = &e->params[v[i].param];
@@ -495,19 +507,21 @@ draw_params(const struct ctx *c)
 			param_panel(c->r, p->offset + v[i].comp, name);
 		}
 		free(name);
-		if (i == 0) {
-			legend_add(&l, PL_LEGEND_LINE, C_BLUE, 1, "mean");
-			legend_add(&l, PL_LEGEND_COLOR_BOX, C_BAND1, 1, "±1 std");
-			legend_add(&l, PL_LEGEND_COLOR_BOX, C_BAND2, 1, "±2 std");
-			legend_add(&l, PL_LEGEND_LINE, C_ORANGE, 2,
-			    "prior centre, ±1σ");
-			if (v[i].comp < 0)
-				legend_add(&l, PL_LEGEND_LINE, C_GREY, 3,
-				    "iteration 0 mean");
-			legend_draw(&l, PL_POSITION_TOP | PL_POSITION_RIGHT |
-			    PL_POSITION_INSIDE);
-		}
+		vec |= v[i].comp < 0;
 	}
+	/* The legend has a slot of its own, after the panels. */
+	pladv((PLINT)n + 1);
+	plvpor(0.05, 0.95, 0.05, 0.95);
+	plwind(0, 1, 0, 1);
+	legend_add(&l, PL_LEGEND_LINE, C_BLUE, 1, "mean");
+	legend_add(&l, PL_LEGEND_COLOR_BOX, C_BAND1, 1, "±1 std");
+	legend_add(&l, PL_LEGEND_COLOR_BOX, C_BAND2, 1, "±2 std");
+	legend_add(&l, PL_LEGEND_LINE, C_ORANGE, 2, "prior centre");
+	legend_add(&l, PL_LEGEND_COLOR_BOX, C_PRIORBAND, 1, "prior ±1σ");
+	if (vec)
+		legend_add(&l, PL_LEGEND_LINE, C_GREY, 3, "iteration 0 mean");
+	legend_draw_scaled(&l, PL_POSITION_TOP | PL_POSITION_LEFT |
+	    PL_POSITION_INSIDE, 1.1);
 	if (n < panels_wanted(e))
 		snprintf(c->note, c->size, "the first %zu of %zu panels; "
 		    "calib status lists every component", n, panels_wanted(e));
@@ -643,7 +657,7 @@ draw_pairs(const struct ctx *c)
 			if (i == n - 1)
 				plmtex("b", 3.2, 0.5, 0.5, names[j]);
 			if (j == 0 && i != 0)
-				plmtex("l", 5.0, 0.5, 0.5, names[i]);
+				plmtex("l", 3.6, 0.5, 0.5, names[i]);
 		}
 	if (n > 1) {
 		struct legend l = { 0 };
@@ -653,8 +667,8 @@ draw_pairs(const struct ctx *c)
 		plwind(0, 1, 0, 1);
 		legend_add(&l, PL_LEGEND_SYMBOL, C_PRIORPT, 1, "prior");
 		legend_add(&l, PL_LEGEND_SYMBOL, C_BLUE, 1, "newest");
-		legend_draw(&l, PL_POSITION_TOP | PL_POSITION_RIGHT |
-		    PL_POSITION_INSIDE);
+		legend_draw_scaled(&l, PL_POSITION_TOP | PL_POSITION_RIGHT |
+		    PL_POSITION_INSIDE, 1.2);
 	}
 	if (n < r->e->ncalib)
 		snprintf(c->note, c->size, "the first %zu of %zu components",
@@ -921,7 +935,7 @@ layout(const struct report_data *r, enum figure f, double *w, double *h,
 	*h = 520;
 	switch (f) {
 	case FIG_PARAMS:
-		grid(panels(r->e, v, FIG_MAX_PANELS), nx, ny);
+		grid(panels(r->e, v, FIG_MAX_PANELS) + 1, nx, ny);
 		*w = 440.0 * *nx;
 		*h = 320.0 * *ny;
 		break;
