@@ -33,5 +33,12 @@ check "completes commands" test "$(complete_words calib ex)" = "exec export"
 check "completes backends after -b" test "$(complete_words calib run -b s)" = "slurm"
 check "completes export formats" test "$(complete_words calib export -f j)" = "json"
 check "completes a command's options" test "$(complete_words calib check --s)" = "--smoke"
+check "completes calib report" test "$(complete_words calib rep)" = "report"
+check "completes run --report" test "$(complete_words calib run --rep)" = "--report"
+"$CALIB" -h | awk '/^commands:/ { on = 1; next } on && /^   / { print $1 }' >cmds
+complete_words calib '' | tr ' ' '\n' >words
+for c in $(cat cmds); do
+	check "completes calib $c" grep -qx "$c" words
+done
 check "completes experiment files" test "$(complete_words calib run lin/cal)" = "lin/calib.yaml"
 done_testing

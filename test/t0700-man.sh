@@ -8,7 +8,7 @@ for page in "$TOP"/man/*; do
 	check "$(basename "$page") is clean under mandoc -Tlint" test ! -s lint
 	[ -s lint ] && sed 's/^/# /' lint
 done
-for page in calib.1 calib-init.1 calib-exec.1 calib-update.1 calib-run.1 calib-export.1 calib-check.1 calib-amend.1 \
+for page in calib.1 calib-init.1 calib-exec.1 calib-update.1 calib-run.1 calib-export.1 calib-report.1 calib-check.1 calib-amend.1 \
     calib-status.1 calib-cancel.1 calib-backends.1 calib.yaml.5 calib-state.5 \
     calib-templates.7; do
 	check "man/$page exists" test -f "$TOP/man/$page"
@@ -19,7 +19,7 @@ synopsis() {
 	    awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' |
 	    tr -s ' \t\n' '   ' | sed 's/^ *//; s/ *$//'
 }
-for cmd in check init exec update run status export amend cancel backends; do
+for cmd in check init exec update run status report export amend cancel backends; do
 	"$CALIB" "$cmd" -h | sed 's/^usage: //' | tr -s ' \n' '  ' |
 	    sed 's/ *$//' >usage
 	synopsis "calib-$cmd.1" >syn

@@ -8,7 +8,8 @@ _calib()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "check init run exec update status
-		    export cancel backends help --version -h" -- "$cur"))
+		    report amend export cancel backends help --version -h" \
+		    -- "$cur"))
 		return
 	fi
 	cmd=${COMP_WORDS[1]}
@@ -31,16 +32,19 @@ _calib()
 	case $cmd in
 	check) opts="-b --backend --smoke -h --help" ;;
 	init) opts="--force -h --help" ;;
-	run) opts="-b --backend -d --detach -j --jobs -v --verbose -h --help" ;;
+	run) opts="-b --backend -d --detach -j --jobs -n --dry-run --report
+	    --retry-failed -v --verbose -h --help" ;;
 	exec) opts="-f --force -i --iteration -m --member -h --help" ;;
 	update) opts="-i --iteration -h --help" ;;
 	status) opts="--json -h --help" ;;
+	report) opts="-o --output -h --help" ;;
+	amend) opts="-n --dry-run -h --help" ;;
 	export) opts="-i --iteration --mean -m --member -f --format -o
 	    --output -h --help" ;;
 	cancel|backends) opts="-h --help" ;;
 	help)
 		COMPREPLY=($(compgen -W "check init run exec update status
-		    export cancel backends" -- "$cur"))
+		    report amend export cancel backends" -- "$cur"))
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
