@@ -542,15 +542,28 @@ pair_components(const struct experiment *e, size_t *k, char **names)
 	return n;
 }
 
-/* The range of component k shown: the newest ensemble and the prior's +-1 sigma. */
+/*
+ * The range of component k shown: the newest ensemble's, widened by a
+ * quarter on either side, so that a posterior much narrower than the
+ * prior keeps its shape; the prior's samples beyond are cut off.  With no
+ * newest points, the prior's +-1 sigma band.
+ */
 static void
 pair_range(const struct report_data *r, size_t k, double *lo, double *hi)
 {
 	size_t	 p = r->e->ncalib;
+	double	 w;
 
-	*lo = r->prior_band[k * 5 + 1];
-	*hi = r->prior_band[k * 5 + 3];
+	*lo = INFINITY;
+	*hi = -INFINITY;
 	extend(r->final_pts + k, r->nfinal, p, lo, hi);
+	if (!(*lo <= *hi)) {
+		*lo = r->prior_band[k * 5 + 1];
+		*hi = r->prior_band[k * 5 + 3];
+	}
+	w = (*hi - *lo) * 0.25;
+	*lo -= w;
+	*hi += w;
 }
 
 /* Scatter of component kx against ky: prior underneath, then the newest. */
@@ -644,7 +657,7 @@ draw_pairs(const struct ctx *c)
 		for (j = 0; j <= i; j++) {
 			pladv((PLINT)(i * n + j + 1));
 			plcol0(C_AXES);
-			plvpor(0.18, 0.95, 0.18, 0.95);
+			plvpor(0.22, 0.95, 0.18, 0.95);
 			if (i == j)
 				histograms(r, k[i], lo[i], hi[i]);
 			else {
@@ -657,7 +670,7 @@ draw_pairs(const struct ctx *c)
 			if (i == n - 1)
 				plmtex("b", 3.2, 0.5, 0.5, names[j]);
 			if (j == 0 && i != 0)
-				plmtex("l", 3.6, 0.5, 0.5, names[i]);
+				plmtex("l", 4.4, 0.5, 0.5, names[i]);
 		}
 	if (n > 1) {
 		struct legend l = { 0 };
@@ -668,7 +681,7 @@ draw_pairs(const struct ctx *c)
 		legend_add(&l, PL_LEGEND_SYMBOL, C_PRIORPT, 1, "prior");
 		legend_add(&l, PL_LEGEND_SYMBOL, C_BLUE, 1, "newest");
 		legend_draw_scaled(&l, PL_POSITION_TOP | PL_POSITION_RIGHT |
-		    PL_POSITION_INSIDE, 1.2);
+		    PL_POSITION_INSIDE, 1.0);
 	}
 	if (n < r->e->ncalib)
 		snprintf(c->note, c->size, "the first %zu of %zu components",
@@ -891,8 +904,8 @@ draw_failures(const struct ctx *c)
 		if (summary_failed(&r->it[i]) > max)
 			max = summary_failed(&r->it[i]);
 	plcol0(C_AXES);
-	plvsta();
-	plwind(-0.5, r->niter - 0.5, 0, max * 1.15);
+	plvpor(0.08, 0.84, 0.12, 0.92);
+	plwind(-0.5, r->niter - 0.5, 0, max * 1.1);
 	for (i = 0; i < r->niter; i++) {
 		base = 0;
 		for (k = MS_FAILED; k <= MS_NOTRUN; k++) {
@@ -913,8 +926,7 @@ draw_failures(const struct ctx *c)
 	for (k = MS_FAILED; k <= MS_NOTRUN; k++)
 		legend_add(&l, PL_LEGEND_COLOR_BOX, colour[k], 1,
 		    member_state_name(k));
-	legend_draw(&l, PL_POSITION_TOP | PL_POSITION_RIGHT |
-	    PL_POSITION_INSIDE);
+	legend_draw(&l, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE);
 	for (i = max = 0; i < r->niter; i++)
 		max += summary_failed(&r->it[i]);
 	if (max == 0)
