@@ -775,7 +775,13 @@ data_values(const struct report_data *r, const double *x, size_t n)
 		plcol0(w ? C_BLUE : C_GREY);
 		pllsty(w ? 1 : 2);
 		plwidth(w ? 2 : 1.5);
-		plline(n, x, a);
+		if (n > 1)
+			plline(n, x, a);
+		else {	/* a line needs two observations: a bar across */
+			double x0 = x[0] - 0.2, x1 = x[0] + 0.2;
+
+			plerrx(1, &x0, &x1, a);
+		}
 		pllsty(1);
 		plwidth(1);
 		legend_add(&l, PL_LEGEND_LINE, w ? C_BLUE : C_GREY, w ? 1 : 2,
