@@ -23,6 +23,8 @@ void	 error_cause(char *cause);
  * printing the error and returning its exit status on failure.
  */
 int	 open_experiment(const char *arg, struct experiment *);
+/* The same, for an experiment that must be initialised (else EXIT_FAIL). */
+int	 open_initialised(const char *arg, struct experiment *);
 /*
  * calib exec and calib update run by hand (not from one of calib's jobs,
  * whose command has --job: job is 0) hold the experiment's lock in *lock

@@ -120,6 +120,22 @@ open_experiment(const char *arg, struct experiment *e)
 	return EXIT_OK;
 }
 
+int
+open_initialised(const char *arg, struct experiment *e)
+{
+	int	 rc;
+
+	if ((rc = open_experiment(arg, e)) != EXIT_OK)
+		return rc;
+	if (!experiment_initialised(e)) {
+		fprintf(stderr, "calib: %s: not initialised; run 'calib init'\n",
+		    e->output_dir);
+		experiment_release(e);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 void
 print_tail(const char *what, char *tail)
 {

@@ -36,14 +36,8 @@ cmd_report(int argc, char **argv)
 		}
 	if ((arg = experiment_operand(argc, argv)) == NULL)
 		return usage(usage_text, 0);
-	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
+	if ((rc = open_initialised(arg, &e)) != EXIT_OK)
 		return rc;
-	if (!experiment_initialised(&e)) {
-		fprintf(stderr, "calib: %s: not initialised; run 'calib init'\n",
-		    e.output_dir);
-		experiment_release(&e);
-		return EXIT_FAIL;
-	}
 	dir = out ? xstrdup(out) : report_default_dir(&e);
 	if (report_write(&e, dir, &index, &cause) != 0) {
 		error_cause(cause);

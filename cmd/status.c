@@ -258,14 +258,8 @@ cmd_status(int argc, char **argv)
 		}
 	if ((arg = experiment_operand(argc, argv)) == NULL)
 		return usage(usage_text, 0);
-	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
+	if ((rc = open_initialised(arg, &e)) != EXIT_OK)
 		return rc;
-	if (!experiment_initialised(&e)) {
-		fprintf(stderr, "calib: %s: not initialised; run 'calib init'\n",
-		    e.output_dir);
-		experiment_release(&e);
-		return EXIT_FAIL;
-	}
 	memset(&oc, 0, sizeof oc);
 	newest = newest_iteration(&e);
 	if (json)
