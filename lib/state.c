@@ -612,9 +612,10 @@ iteration_final(const struct experiment *e, long it, char **why)
 	return r;
 }
 
+/* results.h5 of iteration it; with outputs 0, without /G (r->g NULL). */
 static int
 results_read_direct(const struct experiment *e, long it, struct results *r,
-    char **cause)
+    int outputs, char **cause)
 {
 	char		*path = iteration_file(e, it, "results.h5");
 	hsize_t		 dims[2];
@@ -642,10 +643,11 @@ results_read_direct(const struct experiment *e, long it, struct results *r,
 		    "%ld members", path, r->n, e->ensemble_size);
 		goto out;
 	}
-	r->g = xmallocarray(total ? total : 1, sizeof *r->g);
+	if (outputs)
+		r->g = xmallocarray(total ? total : 1, sizeof *r->g);
 	r->ok = xcalloc(r->n, sizeof *r->ok);
 	r->misfit = xmallocarray(r->n, sizeof *r->misfit);
-	if (h5_read(f, "G", r->g, total, path, cause) ||
+	if ((outputs && h5_read(f, "G", r->g, total, path, cause)) ||
 	    h5_read(f, "misfit", r->misfit, r->n, path, cause) ||
 	    h5_shape(f, "success", 1, dims, &total, path, cause))
 		goto out;
@@ -1080,8 +1082,8 @@ read_member_values(const struct experiment *e, long it, long m, size_t d,
  * process (proc_probe), so that a file the HDF5 library crashes on ends in
  * an error naming it, not in a crash of calib.
  */
-enum probe_what { PROBE_ENSEMBLE, PROBE_RESULTS, PROBE_OBSERVATIONS,
-    PROBE_COUNT };
+enum probe_what { PROBE_ENSEMBLE, PROBE_RESULTS, PROBE_OUTCOMES,
+    PROBE_OBSERVATIONS, PROBE_COUNT };
 
 struct probe_args {
 	const struct experiment	*e;
@@ -1103,7 +1105,9 @@ state_probe(void *arg, char **cause)
 	case PROBE_ENSEMBLE:
 		return ensemble_read_direct(a->e, a->it, &en, cause);
 	case PROBE_RESULTS:
-		return results_read_direct(a->e, a->it, &r, cause);
+		return results_read_direct(a->e, a->it, &r, 1, cause);
+	case PROBE_OUTCOMES:
+		return results_read_direct(a->e, a->it, &r, 0, cause);
 	case PROBE_OBSERVATIONS:
 		return observations_read_direct(a->e, &o, cause);
 	default:
@@ -1145,7 +1149,19 @@ results_read(const struct experiment *e, long it, struct results *r,
 		memset(r, 0, sizeof *r);
 		return -1;
 	}
-	return results_read_direct(e, it, r, cause);
+	return results_read_direct(e, it, r, 1, cause);
+}
+
+int
+results_read_outcomes(const struct experiment *e, long it, struct results *r,
+    char **cause)
+{
+	if (probed(e, it, PROBE_OUTCOMES, iteration_file(e, it, "results.h5"),
+	    cause) != 0) {
+		memset(r, 0, sizeof *r);
+		return -1;
+	}
+	return results_read_direct(e, it, r, 0, cause);
 }
 
 int

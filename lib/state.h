@@ -135,6 +135,9 @@ int	 results_write(const struct experiment *, const struct results *,
 	    char **cause);
 int	 results_read(const struct experiment *, long it, struct results *,
 	    char **cause);
+/* The same without the outputs (r->g is NULL): member success and misfit. */
+int	 results_read_outcomes(const struct experiment *, long it,
+	    struct results *, char **cause);
 void	 results_release(struct results *);
 
 int	 observations_write(const struct experiment *, const struct observations *,

@@ -91,7 +91,7 @@ closed_members(const struct experiment *e, struct iter_summary *s,
 	size_t			 m;
 	int			 found;
 
-	if (results_read(e, s->iteration, &r, cause) != 0)
+	if (results_read_outcomes(e, s->iteration, &r, cause) != 0)
 		return -1;
 	if (r.n != s->n) {
 		results_release(&r);
