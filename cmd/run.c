@@ -10,6 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "lib/report.h"
+#include "lib/summary.h"
 #include "lib/buf.h"
 #include "lib/check.h"
 #include "lib/driver.h"
@@ -85,28 +86,27 @@ show_update(const struct experiment *e, const struct update_report *r,
     void *arg)
 {
 	struct view	*v = arg;
-	struct ensemble	 en;
-	char		*cause = NULL, *name;
-	double		 mean, sd;
-	size_t		 i, j;
+	struct iter_summary	 s;
+	char			*cause = NULL, *name;
+	size_t			 i, j, k;
 
 	if (v->line)
 		printf("\r\033[K");
 	v->line = 0;
 	printf("iteration %ld: %zu/%zu succeeded, misfit %.6g (std %.3g)",
 	    r->iteration, r->n_ok, r->n, r->misfit_mean, r->misfit_std);
-	if (ensemble_read(e, r->iteration, &en, &cause) == 0) {
+	/* The estimates calib status shows (UKI's are its Gaussian's). */
+	if (iteration_summary(e, r->iteration, NULL, NULL, &s, &cause) == 0) {
 		for (i = 0; i < e->nparams; i++)
 			for (j = 0; !e->params[i].fixed && j < e->params[i].size;
 			    j++) {
 				name = param_component_name(&e->params[i], j);
-				mean_std(en.theta + e->params[i].offset + j, en.n,
-				    en.p, &mean, &sd, NULL);
+				k = e->params[i].offset + j;
 				printf("%s %s %.6g±%.3g", i || j ? "," : ";", name,
-				    mean, sd);
+				    s.mean[k], s.std[k]);
 				free(name);
 			}
-		ensemble_release(&en);
+		summary_release(&s);
 	} else
 		free(cause);
 	if (r->stop[0] != '\0')

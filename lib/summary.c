@@ -68,7 +68,7 @@ open_members(const struct experiment *e, struct iter_summary *s,
 		free(dir);
 		s->state[m] = r == 1 && st.success ? MS_DONE :
 		    unsuccessful(&st, r, 0);
-		if (s->state[m] != MS_DONE)
+		if (s->state[m] != MS_DONE || o == NULL)
 			continue;
 		if (read_member_values(e, s->iteration, m + 1, o->d, &st, &g,
 		    &why) == 0) {

@@ -54,7 +54,8 @@ struct iter_summary {
 /*
  * Summarise iteration it of an initialised experiment.  An open
  * iteration's misfits come from its members' outputs (o and nf: the
- * experiment's observations and their noise factor).  Returns 0, or -1
+ * experiment's observations and their noise factor; with o NULL, they are
+ * left unknown).  Returns 0, or -1
  * with *cause set.
  */
 struct observations;
