@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <gsl/gsl_histogram.h>
 #include <plplot.h>
@@ -124,27 +125,57 @@ static void
 points(size_t n, const double *x, const double *y, int colour,
     const char *glyph)
 {
-	if (n == 0)
-		return;
+	double	*fx, *fy;
+	size_t	 i, k = 0;
+
+	/* PLplot takes coordinates to integers: NaN must not reach it. */
+	fx = xmallocarray(n + 1, sizeof *fx);
+	fy = xmallocarray(n + 1, sizeof *fy);
+	for (i = 0; i < n; i++)
+		if (isfinite(x[i]) && isfinite(y[i])) {
+			fx[k] = x[i];
+			fy[k++] = y[i];
+		}
 	plcol0(colour);
 	plschr(0, text_scale * 1.4);
-	plstring(n, x, y, glyph);
+	if (k > 0)
+		plstring(k, fx, fy, glyph);
 	plschr(0, text_scale);
+	free(fx);
+	free(fy);
+}
+
+/* A line through the finite points of (x, y), broken where they are not. */
+static void
+line(size_t n, const double *x, const double *y)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < n; i = j) {
+		while (i < n && !(isfinite(x[i]) && isfinite(y[i])))
+			i++;
+		for (j = i; j < n && isfinite(x[j]) && isfinite(y[j]); j++)
+			;
+		if (j - i >= 2)
+			plline(j - i, x + i, y + i);
+	}
 }
 
 /* A window around [lo, hi] with a margin, even when they are equal. */
 static void
 window(double xmin, double xmax, double lo, double hi)
 {
-	double	 m;
+	double	 m, scale;
 
-	if (!(lo <= hi)) {
+	if (!(isfinite(lo) && isfinite(hi) && lo <= hi)) {
 		lo = 0;
 		hi = 1;
 	}
+	/* A margin PLplot can tell from zero, even around one value. */
+	scale = fmax(fabs(lo), fabs(hi));
 	m = (hi - lo) * 0.05;
-	if (m == 0)
-		m = fabs(lo) > 0 ? fabs(lo) * 0.05 : 0.5;
+	if (!(m > 1e-9 * scale) || m < 1e-200)
+		m = scale > 1e-200 ? scale * 0.05 : 0.5;
 	if (xmin == xmax) {
 		xmin -= 0.5;
 		xmax += 0.5;
@@ -176,6 +207,11 @@ band(size_t n, const double *x, const double *lo, const double *hi, int c)
 	plcol0(c);
 	if (k >= 3)
 		plfill(k, px, py);
+	else if (k == 2) {	/* one point: a bar from lo to hi */
+		plwidth(6);
+		plline(2, px, py);
+		plwidth(1);
+	}
 	free(px);
 	free(py);
 }
@@ -265,7 +301,7 @@ draw_misfit(const struct ctx *c)
 		window(-0.5, nit - 0.5, log10(lo), log10(hi));
 	else
 		window(-0.5, nit - 0.5, isfinite(lo) ? lo : 0, isfinite(hi) ? hi : 1);
-	plbox("bcnst", 1, 0, logy ? "bcnstlv" : "bcnstv", 0, 0);
+	plbox("bcnst", nit > 10 ? 0 : 1, 0, logy ? "bcnstlv" : "bcnstv", 0, 0);
 	pllab("iteration", logy ? "misfit (log scale)" : "misfit", "");
 	band(nit, x, mn, mx, C_BAND2);
 	plcol0(C_BLUE);
@@ -286,7 +322,7 @@ draw_misfit(const struct ctx *c)
 	}
 	plcol0(C_VERMILLION);
 	plwidth(2);
-	plline(nit, x, mean);
+	line(nit, x, mean);
 	plwidth(1);
 	legend_add(&l, PL_LEGEND_SYMBOL, C_BLUE, 1, "members");
 	legend_add(&l, PL_LEGEND_LINE, C_VERMILLION, 1, "ensemble mean");
@@ -405,7 +441,7 @@ param_panel(const struct report_data *r, size_t k, const char *name)
 	pllab("iteration", "", name);
 	plcol0(C_BLUE);
 	plwidth(2);
-	plline(r->niter, x, y);
+	line(r->niter, x, y);
 	plwidth(1);
 	points(r->niter, x, y, C_BLUE, "•");
 	free(x);
@@ -448,18 +484,18 @@ vector_panel(const struct report_data *r, const struct param *p,
 		a[j] = r->prior_band[(p->offset + j) * 5 + 2];
 	plcol0(C_ORANGE);
 	pllsty(2);
-	plline(p->size, x, a);
+	line(p->size, x, a);
 	for (j = 0; j < p->size; j++)
 		a[j] = z->mean[p->offset + j];
 	plcol0(C_GREY);
 	pllsty(3);
-	plline(p->size, x, a);
+	line(p->size, x, a);
 	pllsty(1);
 	for (j = 0; j < p->size; j++)
 		a[j] = f->mean[p->offset + j];
 	plcol0(C_BLUE);
 	plwidth(2);
-	plline(p->size, x, a);
+	line(p->size, x, a);
 	plwidth(1);
 	plcol0(C_AXES);
 	plbox("bcnst", 0, 0, "bcnstv", 0, 0);
@@ -556,7 +592,8 @@ pair_range(const struct report_data *r, size_t k, double *lo, double *hi)
 
 	*lo = INFINITY;
 	*hi = -INFINITY;
-	extend(r->final_pts + k, r->nfinal, p, lo, hi);
+	if (r->final_pts != NULL)
+		extend(r->final_pts + k, r->nfinal, p, lo, hi);
 	if (!(*lo <= *hi)) {
 		*lo = r->prior_band[k * 5 + 1];
 		*hi = r->prior_band[k * 5 + 3];
@@ -621,8 +658,11 @@ histograms(const struct report_data *r, size_t k, double lo, double hi)
 		hi = lo + 1;
 	for (i = 0; i < NB; i++)
 		x[i] = lo + (hi - lo) * i / NB;
-	density(r->prior_pts + k, r->nprior, p, lo, hi, NB, dp, &max);
-	density(r->final_pts + k, r->nfinal, p, lo, hi, NB, df, &max);
+	/* Without points (UKI's covariance not positive definite): none. */
+	density(r->prior_pts ? r->prior_pts + k : NULL, r->nprior, p, lo, hi,
+	    NB, dp, &max);
+	density(r->final_pts ? r->final_pts + k : NULL, r->nfinal, p, lo, hi,
+	    NB, df, &max);
 	plwind(lo, hi, 0, max > 0 ? max * 1.1 : 1);
 	plcol0(C_PRIORPT);
 	plbin(NB, x, dp, PL_BIN_NOEXPAND);
@@ -776,7 +816,7 @@ data_values(const struct report_data *r, const double *x, size_t n)
 		pllsty(w ? 1 : 2);
 		plwidth(w ? 2 : 1.5);
 		if (n > 1)
-			plline(n, x, a);
+			line(n, x, a);
 		else {	/* a line needs two observations: a bar across */
 			double x0 = x[0] - 0.2, x1 = x[0] + 0.2;
 
@@ -803,7 +843,7 @@ data_values(const struct report_data *r, const double *x, size_t n)
 	} else {
 		band(n, x, a, b, C_PRIORBAND);
 		plcol0(C_AXES);
-		plline(n, x, y);
+		line(n, x, y);
 		legend_add(&l, PL_LEGEND_LINE, C_AXES, 1, "observations");
 		legend_add(&l, PL_LEGEND_COLOR_BOX, C_PRIORBAND, 1,
 		    "±1 noise std");
@@ -879,13 +919,17 @@ draw_data(const struct ctx *c)
 
 	for (i = 0; i < r->d; i += s)
 		x[n++] = i + 1;
+	if (n == 0) {	/* observations.h5 refuses this; no frame to draw */
+		free(x);
+		return;
+	}
 	pladv(1);
 	data_values(r, x, n);
 	pladv(2);
 	data_residuals(r, x, n);
 	if (s > 1)
-		snprintf(c->note, c->size, "every %zuth of %zu observations",
-		    s, r->d);
+		snprintf(c->note, c->size, "one observation in every %zu of "
+		    "%zu drawn", s, r->d);
 	else if (r->out_it[1] < 0)
 		snprintf(c->note, c->size, "no iteration is closed yet: no "
 		    "outputs to show");
@@ -927,7 +971,9 @@ draw_failures(const struct ctx *c)
 		}
 	}
 	plcol0(C_AXES);
-	plbox("bcnst", r->niter > 10 ? 0 : 1, 0, "bcnstv", 0, 0);
+	/* Whole members: ticks at integers while they are few. */
+	plbox("bcnst", r->niter > 10 ? 0 : 1, 0, "bcnstv", max > 10 ? 0 : 1,
+	    max > 10 ? 0 : 1);
 	pllab("iteration", "members", "");
 	for (k = MS_FAILED; k <= MS_NOTRUN; k++)
 		legend_add(&l, PL_LEGEND_COLOR_BOX, colour[k], 1,
@@ -1000,9 +1046,38 @@ render(const char *tmp, int fmt, enum figure f, const struct ctx *c,
 	plschr(0, text_scale);
 	drawers[f](c);
 	plend();
-	if (plot_errcode != 0)
+	if (plot_errcode != 0) {
+		plot_error[strcspn(plot_error, "\n")] = '\0';
 		return failf(cause, "PLplot: %s", plot_error);
+	}
 	return 0;
+}
+
+/*
+ * Did PLplot write the whole file?  It does not check its writes, so a
+ * full disk would leave a file cut short: its end must be there.
+ */
+static int
+complete(const char *path, int fmt)
+{
+	static const char *const end[FMT_COUNT] = {
+		"</svg>", "IEND\xae\x42\x60\x82", "%%EOF"
+	};
+	char	 tail[256];
+	ssize_t	 n;
+	off_t	 size;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	size = lseek(fd, 0, SEEK_END);
+	n = size < 0 ? -1 : pread(fd, tail, sizeof tail - 1,
+	    size > (off_t)sizeof tail - 1 ? size - (off_t)(sizeof tail - 1) : 0);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	tail[n] = '\0';
+	return memmem(tail, n, end[fmt], strlen(end[fmt])) != NULL;
 }
 
 int
@@ -1011,7 +1086,6 @@ figure_write(const char *dir, enum figure f, int formats,
 {
 	struct atomic_file	 af;
 	struct ctx		 c = { r, note, size };
-	struct stat		 sb;
 	char			*path, *name;
 	int			 fmt, rc = 0;
 
@@ -1030,9 +1104,10 @@ figure_write(const char *dir, enum figure f, int formats,
 		fclose(af.fp);
 		af.fp = NULL;
 		rc = render(af.tmp, fmt, f, &c, cause);
-		if (rc == 0 && (stat(af.tmp, &sb) != 0 || sb.st_size == 0))
-			rc = failf(cause, "%s: PLplot wrote nothing with its "
-			    "%s device", af.path, fmt_dev[fmt]);
+		if (rc == 0 && !complete(af.tmp, fmt))
+			rc = failf(cause, "%s: PLplot's %s device wrote an "
+			    "incomplete file (is the disk full?)", af.path,
+			    fmt_dev[fmt]);
 		if (rc == 0 && (af.fp = fopen(af.tmp, "r+")) == NULL)
 			rc = failf(cause, "%s: %s", af.tmp, strerror(errno));
 		if (rc == 0)

@@ -21,13 +21,11 @@ struct report_data {
 	/* Samples to scatter: the prior's and the newest iteration's. */
 	double			*prior_pts, *final_pts;	/* rows of p */
 	size_t			 nprior, nfinal;
-	long			 final_it;
 	/* Data space: observations, their noise std, and two iterations. */
 	size_t			 d;
 	double			*y, *sd;
 	long			 out_it[2];	/* first and newest closed; -1 */
 	double			*out_mean[2], *out_std[2];	/* d each */
-	size_t			 out_n[2];	/* members with outputs */
 };
 
 enum figure {

@@ -60,12 +60,17 @@ gaussian_draws(const struct experiment *e, const double *mean,
 	gsl_vector_const_view mu = gsl_vector_const_view_array(mean, p);
 	gsl_vector	*x = gsl_vector_alloc(p);
 	gsl_rng		*rng = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_error_handler_t *old;
 	double		*pts = NULL;
+	int		 bad;
 
 	memcpy(l->data, cov, p * p * sizeof *cov);
-	gsl_set_error_handler_off();
 	gsl_rng_set(rng, e->seed);
-	if (gsl_linalg_cholesky_decomp1(l) == 0) {
+	/* A covariance that is not positive definite is no error here. */
+	old = gsl_set_error_handler_off();
+	bad = gsl_linalg_cholesky_decomp1(l) != 0;
+	gsl_set_error_handler(old);
+	if (!bad) {
 		pts = xmallocarray(UKI_DRAWS * p, sizeof *pts);
 		for (i = 0; i < UKI_DRAWS; i++) {
 			gsl_ran_multivariate_gaussian(rng, &mu.vector, l, x);
@@ -94,7 +99,6 @@ scatter_points(struct report_data *r, char **cause)
 	double			*m0, *c0;
 	size_t			 p = e->ncalib, k;
 
-	r->final_it = f->iteration;
 	if (e->alg.method != METHOD_UKI) {
 		r->prior_pts = r->it[0].theta;
 		r->nprior = r->it[0].n;
@@ -134,17 +138,17 @@ output_stats(struct report_data *r, int w, char **cause)
 	if (results_read(r->e, r->out_it[w], &res, cause) != 0)
 		return -1;
 	if (res.d != r->d) {
+		failf(cause, "iteration %ld: results.h5 has %zu observations, "
+		    "observations.h5 %zu", r->out_it[w], res.d, r->d);
 		results_release(&res);
-		return failf(cause, "iteration %ld: results.h5 has %zu "
-		    "observations, observations.h5 %zu", r->out_it[w], res.d,
-		    r->d);
+		return -1;
 	}
 	r->out_mean[w] = xmallocarray(r->d + 1, sizeof *r->out_mean[w]);
 	r->out_std[w] = xmallocarray(r->d + 1, sizeof *r->out_std[w]);
 	/* Failed members' rows are NaN, which mean_std leaves out. */
 	for (i = 0; i < r->d; i++)
 		mean_std(res.g + i, res.n, r->d, &r->out_mean[w][i],
-		    &r->out_std[w][i], &r->out_n[w]);
+		    &r->out_std[w][i], NULL);
 	results_release(&res);
 	return 0;
 }

@@ -720,9 +720,19 @@ observations_read_direct(const struct experiment *e, struct observations *o,
 	    size_mul(o->d, o->d, SIZE_MAX / sizeof(double), &total) != 0 ||
 	    size_mul(e->ncalib, o->d, SIZE_MAX / sizeof(double), &total) != 0)
 		goto out;
+	if (o->d == 0) {
+		failf(cause, "%s: dataset 'y' is empty", path);
+		goto out;
+	}
 	o->y = xmallocarray(o->d, sizeof *o->y);
 	if (h5_read(f, "y", o->y, o->d, path, cause))
 		goto out;
+	for (total = 0; total < o->d; total++)
+		if (!isfinite(o->y[total])) {
+			failf(cause, "%s: dataset 'y' has a value that is not "
+			    "finite at index %zu", path, total);
+			goto out;
+		}
 	if (H5LTfind_dataset(f, "noise_std")) {
 		o->std = xmallocarray(o->d, sizeof *o->std);
 		rc = h5_read(f, "noise_std", o->std, o->d, path, cause);

@@ -91,13 +91,9 @@ closed_members(const struct experiment *e, struct iter_summary *s,
 	size_t			 m;
 	int			 found;
 
+	/* results_read checks that it has the experiment's members. */
 	if (results_read_outcomes(e, s->iteration, &r, cause) != 0)
 		return -1;
-	if (r.n != s->n) {
-		results_release(&r);
-		return failf(cause, "iteration %ld: results.h5 has %zu members, "
-		    "its ensemble %zu", s->iteration, r.n, s->n);
-	}
 	for (m = 0; m < s->n; m++) {
 		s->misfit[m] = r.ok[m] ? r.misfit[m] : NAN;
 		if (r.ok[m]) {
@@ -113,35 +109,55 @@ closed_members(const struct experiment *e, struct iter_summary *s,
 	return 0;
 }
 
-/* The ensemble's own statistics of component k. */
+/*
+ * The ensemble's own statistics of component k, over its finite values (a
+ * damaged ensemble.h5 may hold others).
+ */
 static void
 ensemble_stats(struct iter_summary *s, size_t k, double *col)
 {
-	size_t	 i;
+	size_t	 i, n = 0;
 
 	for (i = 0; i < s->n; i++)
-		col[i] = s->theta[i * s->p + k];
-	mean_std(col, s->n, 1, &s->mean[k], &s->std[k], NULL);
-	gsl_sort(col, 1, s->n);
+		if (isfinite(s->theta[i * s->p + k]))
+			col[n++] = s->theta[i * s->p + k];
+	mean_std(col, n, 1, &s->mean[k], &s->std[k], NULL);
+	gsl_sort(col, 1, n);
 	for (i = 0; i < SUMMARY_NQ; i++)
-		s->q[k * SUMMARY_NQ + i] = s->n ? gsl_stats_quantile_from_sorted_data(
-		    col, 1, s->n, summary_q[i]) : NAN;
+		s->q[k * SUMMARY_NQ + i] = n ?
+		    gsl_stats_quantile_from_sorted_data(col, 1, n, summary_q[i]) :
+		    NAN;
 }
 
-/* UKI's Gaussian of component k, mapped to constrained space. */
+/*
+ * UKI's Gaussian of component k, mapped to constrained space.  The map is
+ * monotone: increasing, or decreasing with an upper bound alone (c = b -
+ * exp(u)), where u's quantile q is c's quantile 1 - q.
+ */
 static void
 uki_stats(const struct prior *pr, const struct ensemble *en,
     struct iter_summary *s, size_t k)
 {
 	double	 m = en->uki_mean[k], c = en->uki_cov[k * en->p + k];
-	double	 sd = c > 0 ? sqrt(c) : 0, mean;
+	double	 sd, mean, z;
+	int	 down = isinf(pr->lower) && !isinf(pr->upper);
 	size_t	 i;
 
+	if (!isfinite(m) || !isfinite(c) || c < 0) {
+		/* A damaged ensemble.h5: unknown, printed as null. */
+		s->mean[k] = s->std[k] = NAN;
+		for (i = 0; i < SUMMARY_NQ; i++)
+			s->q[k * SUMMARY_NQ + i] = NAN;
+		return;
+	}
+	sd = sqrt(c);
 	prior_pushforward(pr, m, sd, &mean, &s->std[k]);
 	s->mean[k] = to_constrained(pr, m);
-	for (i = 0; i < SUMMARY_NQ; i++)
-		s->q[k * SUMMARY_NQ + i] = to_constrained(pr,
-		    m + sd * gsl_cdf_ugaussian_Pinv(summary_q[i]));
+	for (i = 0; i < SUMMARY_NQ; i++) {
+		z = gsl_cdf_ugaussian_Pinv(down ? 1 - summary_q[i] :
+		    summary_q[i]);
+		s->q[k * SUMMARY_NQ + i] = to_constrained(pr, m + sd * z);
+	}
 }
 
 static void
@@ -172,13 +188,9 @@ iteration_summary(const struct experiment *e, long it,
 
 	memset(s, 0, sizeof *s);
 	s->iteration = it;
+	/* ensemble_read checks its members and components. */
 	if (ensemble_read(e, it, &en, cause) != 0)
 		return -1;
-	if (en.p != e->ncalib) {
-		ensemble_release(&en);
-		return failf(cause, "iteration %ld: ensemble.h5 has %zu "
-		    "components, the experiment %zu", it, en.p, e->ncalib);
-	}
 	s->n = en.n;
 	s->p = en.p;
 	s->theta = en.theta;

@@ -8,10 +8,11 @@
  * statistics, numpy's default).  For uki it is UKI's Gaussian N(m, C) in
  * unconstrained space, mapped to constrained space component by component:
  * the mean is the image of m (as calib export writes it), the quantiles
- * are the images of m's quantiles (exact: the maps are monotone), and std
- * is the standard deviation of the mapped Gaussian (Gauss-Hermite
- * quadrature; sqrt(C_kk) for an unbounded component).  The sigma points'
- * own spread is sqrt(2) too large for that.
+ * are the images of the Gaussian's quantiles (exact: each map is monotone,
+ * decreasing with an upper bound alone), and std is the standard
+ * deviation of the mapped Gaussian (Gauss-Hermite quadrature; sqrt(C_kk)
+ * for an unbounded component).  The sigma points' own spread is not UKI's
+ * uncertainty: it depends on the number of components and alpha_reg.
  */
 #ifndef CALIB_SUMMARY_H
 #define CALIB_SUMMARY_H

@@ -108,9 +108,12 @@ check "data.svg labels the observation axis" grep -qx observation texts
 # Figure 5: a bar per iteration of member 2's failures, in vermillion.
 check "failures.svg has a bar per iteration, and one legend box" \
     test "$(grep -c 'fill="#D55E00"' $R/failures.svg)" = 4
-svg_texts $R/failures.svg >texts
-check "failures.svg names the reasons" sh -c \
-    "grep -qx failed texts && grep -qx timeout texts && grep -qx not_run texts"
+/usr/bin/python3 -c '
+import json; d = json.load(open("status.json"))
+f = [i["failures"] for i in d["iterations"]]
+assert f == [{"failed": 1, "timeout": 0, "invalid": 0, "not_run": 0}] * 3, f
+assert [i["members"]["failed"] for i in d["iterations"]] == [1] * 3' 2>err
+ok $? "status --json counts member 2's failures by reason"
 
 # The page: every figure, and the estimates calib status gives.
 /usr/bin/python3 - $R/index.html status.json <<'PY' 2>err
@@ -248,15 +251,20 @@ check "the vector's panel is a summary by component" grep -q \
 check "the pairs figure shows the first 6 components" has $R/index.html \
     "the first 6 of 28 components"
 check "the data figure is decimated, and says so" has $R/index.html \
-    "every 2th of 2500 observations"
-check "1250 residuals of each iteration are drawn" \
+    "one observation in every 2 of 2500 drawn"
+check "1250 residuals of iteration 0 are drawn (and the legend's)" \
     test "$(count ◦ $R/data.svg)" = 1251
+check "1250 residuals of the newest are drawn (and the legend's)" \
+    test "$(count • $R/data.svg)" = 1251
 check "the estimates table lists v[12]" has $R/index.html "<td>v[12]</td>"
 
 # 5. UKI: status's spread is UKI's own covariance, mapped in closed form
 #    (b's prior has lower bound 0: b = exp(u), so b is lognormal).
-SIZE=5 ITERATIONS=2 make_experiment uki "algorithm: {method: uki}"
-"$CALIB" run uki/calib.yaml >/dev/null 2>&1
+#    c has an upper bound alone: c = -exp(u), decreasing in u.
+SIZE=7 ITERATIONS=2 make_experiment uki "algorithm: {method: uki}"
+sed -i 's/^  b:$/  c:\n    prior: {constrained_gaussian: {mean: -2, std: 0.5, lower: -.inf, upper: 0}}\n  b:/' uki/calib.yaml
+try "$CALIB" run uki/calib.yaml
+expect_rc 0 "a UKI calibration runs"
 "$CALIB" status --json uki/calib.yaml >uki.json
 /usr/bin/python3 - uki/output uki.json <<'PY' 2>err
 import json, math, sys, h5py
@@ -266,7 +274,9 @@ for it in d["iterations"]:
     f = h5py.File("%s/iteration_%03d/ensemble.h5" % (sys.argv[1],
         it["iteration"]), "r")
     m, c = f["uki_mean"][()], f["uki_cov"][()]
-    a, b = it["parameters"]["a"], it["parameters"]["b"]
+    a, b, cc = (it["parameters"][k] for k in ("a", "b", "c"))
+    # a, c, b in the experiment's order of components.
+    m, c = m[[0, 2, 1]], c[[0, 2, 1]][:, [0, 2, 1]]
     s = math.sqrt(c[0, 0])
     assert abs(a["mean"] - m[0]) < 1e-12 and abs(a["std"] - s) < 1e-12, a
     for q, z in (("q05", 0.05), ("q50", 0.5), ("q95", 0.95)):
@@ -278,6 +288,12 @@ for it in d["iterations"]:
     for q, z in (("q05", 0.05), ("q50", 0.5), ("q95", 0.95)):
         want = math.exp(mu + sg * NormalDist().inv_cdf(z))
         assert abs(b[q] - want) < 1e-9 * want, (b, q, want)
+    mu, sg = m[2], math.sqrt(c[2, 2])
+    assert abs(cc["mean"] + math.exp(mu)) < 1e-12 * math.exp(mu), cc
+    assert cc["q05"] < cc["q50"] < cc["q95"], cc
+    for q, z in (("q05", 0.95), ("q50", 0.5), ("q95", 0.05)):
+        want = -math.exp(mu + sg * NormalDist().inv_cdf(z))
+        assert abs(cc[q] - want) < 1e-9 * abs(want), (cc, q, want)
     th = f["constrained"][()]
     assert abs(th[:, 0].std(ddof=1) - a["std"]) > 0.1 * a["std"], \
         "the sigma points' spread is not UKI's"
@@ -285,8 +301,42 @@ PY
 ok $? "UKI: mean, std and quantiles are its Gaussian's, mapped exactly"
 try "$CALIB" report uki/calib.yaml
 expect_rc 0 "a UKI calibration is reported"
-check "its pairs scatter 500 draws of the prior and of its Gaussian" \
-    test "$(count • uki/output/report/pairs.svg)" = 1002
+check "its pairs scatter 500 draws of the prior and of its Gaussian, in 3 panels" \
+    test "$(count • uki/output/report/pairs.svg)" = 3002
+
+# 6. Damaged state: a closed iteration whose members all failed, as a
+#    colleague's tool could leave it, is drawn without them; empty
+#    observations are refused with the file's name.
+cp -r ex dmg
+/usr/bin/python3 -c '
+import h5py
+with h5py.File("dmg/output/iteration_001/results.h5", "r+") as f:
+    f["misfit"][...] = float("nan")
+    f["success"][...] = 0
+    f["G"][...] = float("nan")' 2>err
+try "$CALIB" report dmg/output
+expect_rc 0 "a report with an iteration whose members all failed"
+check "its misfits are left out (5 + 5 and the legend)" \
+    test "$(count • dmg/output/report/misfit.svg)" = 11
+/usr/bin/python3 -c '
+import h5py
+with h5py.File("dmg/output/observations.h5", "r+") as f:
+    del f["y"]; del f["noise_std"]
+    f["y"] = []; f["noise_std"] = []' 2>err
+try "$CALIB" report dmg/output
+expect_rc 1 "calib report on empty observations"
+check "names the file and the dataset" has err "observations.h5: dataset 'y' is empty"
+
+# 7. One observation: the outputs' spread is a bar, the observation a point.
+SIZE=4 ITERATIONS=1 make_experiment one
+printf '2\n' >one/obs.txt
+sed -i 's|command: .*|command: [/bin/sh, -c, "sed -n s/^a=//p \\"$1\\" >\\"$2\\"", sh, "{parameters}", "{output}"]|' one/calib.yaml
+try "$CALIB" run one/calib.yaml
+expect_rc 0 "a calibration of one observation"
+try "$CALIB" report one/calib.yaml
+expect_rc 0 "is reported"
+check "its data figure has the observation and two residuals (and legends)" \
+    test "$(count • one/output/report/data.svg)" = 4
 
 # Errors.
 SIZE=3 ITERATIONS=1 make_experiment fresh
