@@ -2,6 +2,9 @@
 # makes its files under $TRASH, and ends with done_testing.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CALIB="$TOP/calib"
+# Under SANITIZE=1, leaks of the libraries PLplot loads are not calib's.
+LSAN_OPTIONS="suppressions=$TOP/test/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 TRASH="$TOP/test/trash/$(basename "$0" .sh)"
 rm -rf "$TRASH"
 mkdir -p "$TRASH"
