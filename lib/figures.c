@@ -505,12 +505,15 @@ vector_panel(const struct report_data *r, const struct param *p,
 	free(b);
 }
 
+/* Subpages for n panels: rows of about 1.5 times as many columns. */
 static void
 grid(size_t n, PLINT *cols, PLINT *rows)
 {
-	*cols = (PLINT)ceil(sqrt((double)n));
+	*cols = (PLINT)ceil(sqrt(1.5 * (double)n));
 	if (*cols < 1)
 		*cols = 1;
+	if ((size_t)*cols > n && n > 0)
+		*cols = (PLINT)n;
 	*rows = (PLINT)((n + *cols - 1) / *cols);
 	if (*rows < 1)
 		*rows = 1;
@@ -535,8 +538,8 @@ draw_params(const struct ctx *c)
 
 		pladv((PLINT)i + 1);
 		if (v[i].comp < 0) {
-			name = xasprintf("%s: %zu components, newest "
-			    "iteration", p->name, p->size);
+			name = xasprintf("%s[1..%zu], newest", p->name,
+			    p->size);
 			vector_panel(c->r, p, name);
 		} else {
 			name = param_component_name(p, v[i].comp);
@@ -557,7 +560,7 @@ draw_params(const struct ctx *c)
 	if (vec)
 		legend_add(&l, PL_LEGEND_LINE, C_GREY, 3, "iteration 0 mean");
 	legend_draw_scaled(&l, PL_POSITION_TOP | PL_POSITION_LEFT |
-	    PL_POSITION_INSIDE, 1.1);
+	    PL_POSITION_INSIDE, 0.8);
 	if (n < panels_wanted(e))
 		snprintf(c->note, c->size, "the first %zu of %zu panels; "
 		    "calib status lists every component", n, panels_wanted(e));
@@ -1001,7 +1004,7 @@ layout(const struct report_data *r, enum figure f, double *w, double *h,
 	case FIG_PARAMS:
 		grid(panels(r->e, v, FIG_MAX_PANELS) + 1, nx, ny);
 		*w = 440.0 * *nx;
-		*h = 320.0 * *ny;
+		*h = (*nx > 3 ? 380.0 : 320.0) * *ny;
 		break;
 	case FIG_PAIRS:
 		n = pair_components(r->e, k, names);

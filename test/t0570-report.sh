@@ -246,8 +246,8 @@ R=many/output/report
 svg_texts $R/parameters.svg >texts
 check "16 scalar panels and one for the vector" \
     test "$(grep -cx iteration texts)" = 16
-check "the vector's panel is a summary by component" grep -q \
-    "^v: 12 components" texts
+check "the vector's panel is a summary by component" grep -qx \
+    "v\[1..12\], newest" texts
 check "the pairs figure shows the first 6 components" has $R/index.html \
     "the first 6 of 28 components"
 check "the data figure is decimated, and says so" has $R/index.html \
