@@ -1,4 +1,6 @@
 /* calib run: drive the calibration from wherever it stands to its end. */
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,22 +32,40 @@ struct view {
 
 /*
  * --report: the report again, after an update; a report that cannot be
- * written is a warning, never the calibration's failure.
+ * written is a warning, never the calibration's failure.  It is drawn in
+ * a child process: PLplot exits the process on its fatal errors, and the
+ * driver must outlive them.
  */
 static void
 show_report(const struct experiment *e)
 {
-	char	*dir = report_default_dir(e), *index = NULL, *cause = NULL;
+	char	*dir, *index = NULL, *cause = NULL;
+	pid_t	 pid;
+	int	 st;
 
-	if (report_write(e, dir, &index, &cause) == 0)
-		printf("report: %s\n", index);
-	else {
-		fprintf(stderr, "calib: warning: cannot write the report: %s\n",
-		    cause);
-		free(cause);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "calib: warning: cannot write the report: "
+		    "fork: %s\n", strerror(errno));
+		return;
 	}
-	free(index);
-	free(dir);
+	if (pid == 0) {
+		dir = report_default_dir(e);
+		if (report_write(e, dir, &index, &cause) == 0)
+			printf("report: %s\n", index);
+		else
+			fprintf(stderr, "calib: warning: cannot write the "
+			    "report: %s\n", cause);
+		fflush(stdout);
+		_exit(index != NULL ? 0 : 1);
+	}
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) > 1))
+		fprintf(stderr, "calib: warning: the report's process ended "
+		    "badly (%s %d)\n", WIFSIGNALED(st) ? "signal" : "exit status",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 }
 
 static void

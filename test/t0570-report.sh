@@ -208,6 +208,14 @@ check "writes the report after each of the 4 updates (iterations 0 to 3)" \
 check "the last one is of the ended calibration" has \
     prog/output/report/index.html "<td>3 of 3</td>"
 
+SIZE=3 ITERATIONS=1 make_experiment nofig
+"$CALIB" init nofig/calib.yaml >/dev/null || exit 1
+: >nofig/output/report
+try "$CALIB" run --report nofig/calib.yaml
+expect_rc 0 "a report that cannot be written does not fail the calibration"
+check "it is a warning" has err "calib: warning: cannot write the report:"
+check "and the calibration ends" has out "done: 1 iteration in"
+
 # 4. Twenty components: a vector summarised, the pairs capped, a long
 #    observation vector decimated.
 mkdir -p many
