@@ -180,7 +180,7 @@ install: all
 clean:
 	rm -f calib $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update \
 		lib/templates.inc CALIB-CFLAGS $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
-	rm -rf test/trash share/examples/*/output
+	rm -rf test/trash share/examples/*/output share/examples/*/.output.lock
 	rm -rf test/fuzz/obj $(FUZZ_BIN)
 
 .PHONY: FORCE all deps deps-check demo check bench compare install clean \
