@@ -19,8 +19,12 @@ PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0 plplot
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # GSL's pkg-config pulls in its reference CBLAS; OpenBLAS provides CBLAS, so
 # leave gslcblas out to keep a single BLAS in the process.
-PKG_LIBS = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) \
-	-lhdf5_hl
+# PLplot is not linked: lib/figures.c loads it when calib report draws, by
+# the soname of the library pkg-config names.
+PKG_LIBS = $(filter-out -lgslcblas -lplplot,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) \
+	-lhdf5_hl -ldl
+PLPLOT_SONAME = $(shell objdump -p $(shell pkg-config --variable=libdir plplot \
+	2>/dev/null)/libplplot.so 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Wno-unused-parameter
@@ -32,7 +36,9 @@ CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCALIB_VERSION='"$(VERSION)"' \
-	-DCALIB_DATADIR='"$(PREFIX)/share/calib"' -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+	-DCALIB_DATADIR='"$(PREFIX)/share/calib"' \
+	$(if $(PLPLOT_SONAME),-DPLPLOT_SONAME='"$(PLPLOT_SONAME)"') \
+	-I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
 ifneq ($(V),1)
 Q_CC	= @echo "  CC      $@";

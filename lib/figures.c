@@ -1,4 +1,5 @@
 /* The report's figures, drawn by PLplot (see figures.h). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +14,108 @@
 #include "lib/figures.h"
 #include "lib/fsio.h"
 #include "lib/util.h"
+
+/*
+ * PLplot is loaded when the first figure is drawn (dlopen), not when calib
+ * starts: every other command, calib exec in each member's job above all,
+ * would pay for loading it and the libraries it pulls in (9 of them, about
+ * 1.4 ms a start).  These are the functions calib calls, each through a
+ * pointer of its own prototype's type.
+ */
+#define PL_FUNCS(X) \
+	X(c_pladv) X(c_plbin) X(c_plbox) X(c_plcol0) X(c_plend) X(c_plerrx) \
+	X(c_plerry) X(c_plfill) X(c_plinit) X(c_pllab) X(c_pllegend) \
+	X(c_pllsty) X(c_plline) X(c_plmtex) X(c_plschr) X(c_plscmap0n) \
+	X(c_plscol0a) X(c_plsdev) X(c_plsfnam) X(c_plspage) X(c_plssub) \
+	X(c_plstring) X(c_plvpor) X(c_plvsta) X(c_plwidth) X(c_plwind) \
+	X(plgDevs) X(plsError)
+
+#define PL_MEMBER(f) __typeof__(&f) p_##f;
+static struct {
+	PL_FUNCS(PL_MEMBER)
+} pl;
+#undef PL_MEMBER
+#undef pladv
+#define pladv (*pl.p_c_pladv)
+#undef plbin
+#define plbin (*pl.p_c_plbin)
+#undef plbox
+#define plbox (*pl.p_c_plbox)
+#undef plcol0
+#define plcol0 (*pl.p_c_plcol0)
+#undef plend
+#define plend (*pl.p_c_plend)
+#undef plerrx
+#define plerrx (*pl.p_c_plerrx)
+#undef plerry
+#define plerry (*pl.p_c_plerry)
+#undef plfill
+#define plfill (*pl.p_c_plfill)
+#undef plinit
+#define plinit (*pl.p_c_plinit)
+#undef pllab
+#define pllab (*pl.p_c_pllab)
+#undef pllegend
+#define pllegend (*pl.p_c_pllegend)
+#undef pllsty
+#define pllsty (*pl.p_c_pllsty)
+#undef plline
+#define plline (*pl.p_c_plline)
+#undef plmtex
+#define plmtex (*pl.p_c_plmtex)
+#undef plschr
+#define plschr (*pl.p_c_plschr)
+#undef plscmap0n
+#define plscmap0n (*pl.p_c_plscmap0n)
+#undef plscol0a
+#define plscol0a (*pl.p_c_plscol0a)
+#undef plsdev
+#define plsdev (*pl.p_c_plsdev)
+#undef plsfnam
+#define plsfnam (*pl.p_c_plsfnam)
+#undef plspage
+#define plspage (*pl.p_c_plspage)
+#undef plssub
+#define plssub (*pl.p_c_plssub)
+#undef plstring
+#define plstring (*pl.p_c_plstring)
+#undef plvpor
+#define plvpor (*pl.p_c_plvpor)
+#undef plvsta
+#define plvsta (*pl.p_c_plvsta)
+#undef plwidth
+#define plwidth (*pl.p_c_plwidth)
+#undef plwind
+#define plwind (*pl.p_c_plwind)
+#define plgDevs (*pl.p_plgDevs)
+#define plsError (*pl.p_plsError)
+
+#ifndef PLPLOT_SONAME
+#define PLPLOT_SONAME "libplplot.so.17"
+#endif
+
+/* Load PLplot once; -1 with *cause when it cannot be. */
+static int
+plplot_load(char **cause)
+{
+	static void	*h;
+
+	if (h != NULL)
+		return 0;
+	if ((h = dlopen(PLPLOT_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		return failf(cause, "cannot load PLplot: %s (is Debian's "
+		    "libplplot17 installed?)", dlerror());
+#define PL_LOAD(f) \
+	if ((*(void **)&pl.p_##f = dlsym(h, #f)) == NULL) {		\
+		failf(cause, "%s: no function %s", PLPLOT_SONAME, #f);	\
+		dlclose(h);						\
+		h = NULL;						\
+		return -1;						\
+	}
+	PL_FUNCS(PL_LOAD)
+#undef PL_LOAD
+	return 0;
+}
 
 /*
  * Colour map 0: background, axes, then the Okabe-Ito palette, which stays
@@ -73,12 +176,14 @@ figure_ext(int fmt)
 }
 
 int
-figure_formats(void)
+figure_formats(char **cause)
 {
 	const char	*menu[128], *dev[128];
 	const char	**pm = menu, **pd = dev;
 	int		 n = 128, i, k, have = 0;
 
+	if (plplot_load(cause) != 0)
+		return -1;
 	/* plgDevs fills the caller's arrays, n long, and sets n. */
 	plgDevs(&pm, &pd, &n);
 	for (i = 0; i < n; i++)

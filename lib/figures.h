@@ -44,8 +44,12 @@ const char	*figure_title(enum figure);
 /* Which formats a figure is written in: bits of 1 << FMT_*. */
 enum { FMT_SVG, FMT_PNG, FMT_PDF, FMT_COUNT };
 const char	*figure_ext(int fmt);
-/* The formats this PLplot can write. */
-int		 figure_formats(void);
+/*
+ * The formats this PLplot can write (bits), loading PLplot on the first
+ * call; -1 with *cause set when it cannot be loaded.  figure_write may
+ * only be called after it succeeded.
+ */
+int		 figure_formats(char **cause);
 
 /*
  * Draw figure f into folder dir as NAME.svg, NAME.png and NAME.pdf (those

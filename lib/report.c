@@ -382,8 +382,10 @@ report_write(const struct experiment *e, const char *dir, char **index,
 	struct report_data	 r;
 	struct buf		 b = BUF_INIT;
 	char			 note[256], *path = NULL;
-	int			 formats = figure_formats(), f, rc = -1;
+	int			 formats, f, rc = -1;
 
+	if ((formats = figure_formats(cause)) < 0)
+		return -1;
 	if (!(formats & 1 << FMT_SVG))
 		return failf(cause, "PLplot has no svg device: is its "
 		    "libplplot package complete?");
