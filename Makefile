@@ -13,7 +13,8 @@ DEB_BUILD := gcc make pkg-config libyaml-dev libhdf5-dev liblapacke-dev \
 	libopenblas-dev libgsl-dev libjansson-dev libxml2-dev \
 	libplplot-dev plplot-driver-cairo
 DEB_CHECK := libcmocka-dev mandoc perl bsdextrautils python3 python3-numpy \
-	python3-h5py python3-yaml slurm-wlm slurm-wlm-torque iproute2 procps clang
+	python3-h5py python3-yaml slurm-wlm slurm-wlm-torque iproute2 procps clang \
+	strace
 
 PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0 plplot
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -185,6 +185,46 @@ write_file_atomic(const char *path, const void *buf, size_t len, char **cause)
 }
 
 int
+write_file_unsynced(const char *path, const void *buf, size_t len,
+    char **cause)
+{
+	struct atomic_file	 af;
+	int			 err = 0;
+
+	if (af_open(&af, path, cause) != 0)
+		return -1;
+	if (len && fwrite(buf, 1, len, af.fp) != len)
+		err = errno ? errno : EIO;
+	else if (fflush(af.fp) != 0 || ferror(af.fp))
+		err = errno ? errno : EIO;
+	if (fclose(af.fp) != 0 && err == 0)
+		err = errno;
+	af.fp = NULL;
+	if (err == 0 && rename(af.tmp, af.path) == -1)
+		err = errno;
+	if (err != 0) {
+		failf(cause, "%s: cannot write: %s", path, strerror(err));
+		af_abort(&af);
+		return -1;
+	}
+	af_free(&af);
+	return 0;
+}
+
+int
+sync_filesystem(const char *path, char **cause)
+{
+	int	 fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd == -1)
+		return failf(cause, "%s: %s", path, strerror(errno));
+	if (syncfs(fd) == -1)
+		rc = failf(cause, "%s: syncfs: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
 sync_path(const char *path, char **cause)
 {
 	int	 fd = open(path, O_RDONLY), rc = 0;

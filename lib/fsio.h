@@ -35,6 +35,19 @@ void	 af_abort(struct atomic_file *);
 
 /* Write len bytes to path atomically. */
 int	 write_file_atomic(const char *path, const void *, size_t, char **cause);
+/*
+ * The same (a temporary name renamed into place), without making it
+ * durable: for a batch of files that sync_filesystem then makes durable
+ * at once, before anything that says they exist is published.
+ */
+int	 write_file_unsynced(const char *path, const void *, size_t,
+	    char **cause);
+/*
+ * Make everything written to path's filesystem durable, file data and
+ * directories alike, in one call (syncfs(2)): one journal commit where a
+ * fsync per file and per folder would each force one.
+ */
+int	 sync_filesystem(const char *path, char **cause);
 /* fsync a file already written and closed by other code, and its directory. */
 int	 sync_path(const char *path, char **cause);
 /* rename(2) then fsync the directory of `to`. */

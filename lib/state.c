@@ -924,6 +924,12 @@ write_parameter_files(const struct experiment *e, const struct ensemble *en,
 	if (e->pformat == PF_TEMPLATE &&
 	    read_file(e->ptemplate, &tmpl, NULL, cause) != 0)
 		return -1;
+	/*
+	 * Durability is batched: every file is written and renamed, then one
+	 * syncfs makes them and their folders durable, before the caller
+	 * publishes ensemble.h5.  A crash before that leaves an iteration
+	 * that does not exist, whose files the update writes again.
+	 */
 	for (m = 0; rc == 0 && m < en->n; m++) {
 		dir = member_dir(e, en->iteration, m + 1);
 		path = path_join(dir, e->pfile);
@@ -932,13 +938,19 @@ write_parameter_files(const struct experiment *e, const struct ensemble *en,
 			rc = paramfile_render(e, en->theta + m * en->p,
 			    en->iteration, m + 1, tmpl, &text, cause);
 		if (rc == 0) {
-			rc = write_file_atomic(path, text, strlen(text), cause);
+			rc = write_file_unsynced(path, text, strlen(text),
+			    cause);
 			free(text);
 		}
 		free(path);
 		free(dir);
 	}
 	free(tmpl);
+	if (rc == 0 && en->n > 0) {
+		dir = iteration_dir(e, en->iteration);
+		rc = sync_filesystem(dir, cause);
+		free(dir);
+	}
 	return rc;
 }
 
