@@ -1162,28 +1162,31 @@ ensemble_read(const struct experiment *e, long it, struct ensemble *en,
 	return ensemble_read_direct(e, it, en, cause);
 }
 
+/* results.h5, probed first (with or without its outputs). */
+static int
+results_read_probed(const struct experiment *e, long it, struct results *r,
+    int outputs, char **cause)
+{
+	if (probed(e, it, outputs ? PROBE_RESULTS : PROBE_OUTCOMES,
+	    iteration_file(e, it, "results.h5"), cause) != 0) {
+		memset(r, 0, sizeof *r);
+		return -1;
+	}
+	return results_read_direct(e, it, r, outputs, cause);
+}
+
 int
 results_read(const struct experiment *e, long it, struct results *r,
     char **cause)
 {
-	if (probed(e, it, PROBE_RESULTS, iteration_file(e, it, "results.h5"),
-	    cause) != 0) {
-		memset(r, 0, sizeof *r);
-		return -1;
-	}
-	return results_read_direct(e, it, r, 1, cause);
+	return results_read_probed(e, it, r, 1, cause);
 }
 
 int
 results_read_outcomes(const struct experiment *e, long it, struct results *r,
     char **cause)
 {
-	if (probed(e, it, PROBE_OUTCOMES, iteration_file(e, it, "results.h5"),
-	    cause) != 0) {
-		memset(r, 0, sizeof *r);
-		return -1;
-	}
-	return results_read_direct(e, it, r, 0, cause);
+	return results_read_probed(e, it, r, 0, cause);
 }
 
 int
