@@ -184,9 +184,10 @@ gather(const struct experiment *e, struct report_data *r, char **cause)
 	struct observations	 o;
 	struct noise_factor	 nf;
 	long			 newest = newest_iteration(e), it;
-	int			 rc = -1;
+	int			 rc = -1, open;
 
 	memset(r, 0, sizeof *r);
+	memset(&nf, 0, sizeof nf);
 	r->e = e;
 	r->out_it[0] = r->out_it[1] = -1;
 	if (newest < 0)
@@ -194,13 +195,16 @@ gather(const struct experiment *e, struct report_data *r, char **cause)
 		    e->output_dir);
 	if (observations_read(e, &o, cause) != 0)
 		return -1;
-	if (noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0) {
+	/* Only the open iteration's misfits need the noise factored. */
+	open = !iteration_closed(e, newest);
+	if (open && noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0) {
 		observations_release(&o);
 		return -1;
 	}
 	r->it = xcalloc(newest + 1, sizeof *r->it);
 	for (it = 0; it <= newest; it++) {
-		if (iteration_summary(e, it, &o, &nf, &r->it[it], cause) != 0)
+		if (iteration_summary(e, it, it == newest && open ? &o : NULL,
+		    &nf, &r->it[it], cause) != 0)
 			goto out;
 		r->niter++;
 	}
