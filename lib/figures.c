@@ -857,9 +857,9 @@ decimate(const double *v, size_t d, size_t stride, double *out)
 	return n;
 }
 
-/* An iteration's outputs, mean and +-1 std, over x (n shown). */
+/* An iteration's outputs at the n shown: mean - std into a, mean + std into b. */
 static void
-outputs(const struct report_data *r, int w, const double *x, size_t n,
+outputs(const struct report_data *r, int w, size_t n,
     double *a, double *b, double *lo, double *hi)
 {
 	size_t	 i, s = data_stride(r->d);
@@ -874,7 +874,6 @@ outputs(const struct report_data *r, int w, const double *x, size_t n,
 	}
 	extend(a, n, 1, lo, hi);
 	extend(b, n, 1, lo, hi);
-	(void)x;
 }
 
 /* The window of figure 4: half an observation's room at either end. */
@@ -907,7 +906,7 @@ data_values(const struct report_data *r, const double *x, size_t n)
 	extend(b, n, 1, &lo, &hi);
 	for (w = 0; w < 2; w++)
 		if (r->out_it[w] >= 0)
-			outputs(r, w, x, n, a, b, &lo, &hi);
+			outputs(r, w, n, a, b, &lo, &hi);
 	plcol0(C_AXES);
 	plvpor(0.07, 0.74, 0.14, 0.92);
 	data_window(x, n, lo, hi);
@@ -916,7 +915,7 @@ data_values(const struct report_data *r, const double *x, size_t n)
 	for (w = 1; w >= 0; w--) {
 		if (r->out_it[w] < 0 || (w == 0 && r->out_it[0] == r->out_it[1]))
 			continue;
-		outputs(r, w, x, n, a, b, &lo, &hi);
+		outputs(r, w, n, a, b, &lo, &hi);
 		if (w == 1)
 			band(n, x, a, b, C_BAND1);
 		decimate(r->out_mean[w], r->d, s, a);
