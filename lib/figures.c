@@ -857,7 +857,7 @@ decimate(const double *v, size_t d, size_t stride, double *out)
 	return n;
 }
 
-/* An iteration's outputs at the n shown: mean - std into a, mean + std into b. */
+/* An iteration's outputs at the n shown: mean -/+ std into a, b. */
 static void
 outputs(const struct report_data *r, int w, size_t n,
     double *a, double *b, double *lo, double *hi)
