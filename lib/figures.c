@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,6 +446,7 @@ struct panel {
 	long		 comp;		/* -1: every component of a vector */
 };
 
+/* The first max panels into v; with v NULL, how many there are in all. */
 static size_t
 panels(const struct experiment *e, struct panel *v, size_t max)
 {
@@ -454,29 +456,19 @@ panels(const struct experiment *e, struct panel *v, size_t max)
 		if (e->params[i].fixed)
 			continue;
 		if (e->params[i].vector && e->params[i].size > FIG_MAX_VECTOR) {
-			v[n].param = i;
-			v[n++].comp = -1;
+			if (v != NULL) {
+				v[n].param = i;
+				v[n].comp = -1;
+			}
+			n++;
 			continue;
 		}
-		for (j = 0; j < e->params[i].size && n < max; j++) {
-			v[n].param = i;
-			v[n++].comp = j;
-		}
+		for (j = 0; j < e->params[i].size && n < max; j++, n++)
+			if (v != NULL) {
+				v[n].param = i;
+				v[n].comp = j;
+			}
 	}
-	return n;
-}
-
-/* How many panels there would be without the cap. */
-static size_t
-panels_wanted(const struct experiment *e)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < e->nparams; i++)
-		if (!e->params[i].fixed)
-			n += e->params[i].vector &&
-			    e->params[i].size > FIG_MAX_VECTOR ? 1 :
-			    e->params[i].size;
 	return n;
 }
 
@@ -666,9 +658,10 @@ draw_params(const struct ctx *c)
 		legend_add(&l, PL_LEGEND_LINE, C_GREY, 3, "iteration 0 mean");
 	legend_draw_scaled(&l, PL_POSITION_TOP | PL_POSITION_LEFT |
 	    PL_POSITION_INSIDE, 0.8);
-	if (n < panels_wanted(e))
+	if (n < panels(e, NULL, SIZE_MAX))
 		snprintf(c->note, c->size, "the first %zu of %zu panels; "
-		    "calib status lists every component", n, panels_wanted(e));
+		    "calib status lists every component", n,
+		    panels(e, NULL, SIZE_MAX));
 }
 
 /* Components of figure 3: the first FIG_MAX_PAIRS calibrated ones. */

@@ -96,7 +96,7 @@ scatter_points(struct report_data *r, char **cause)
 	const struct experiment	*e = r->e;
 	const struct iter_summary *f = &r->it[r->niter - 1];
 	struct ensemble		 en;
-	double			*m0, *c0;
+	double			*m0, *s0, *c0;
 	size_t			 p = e->ncalib, k;
 
 	if (e->alg.method != METHOD_UKI) {
@@ -107,17 +107,15 @@ scatter_points(struct report_data *r, char **cause)
 		return 0;
 	}
 	m0 = xcalloc(p + 1, sizeof *m0);
+	s0 = xcalloc(p + 1, sizeof *s0);
 	c0 = xcalloc(p * p + 1, sizeof *c0);
-	prior_moments(e, m0, c0 + p * p - p);
-	for (k = 0; k < p; k++) {
-		double s = c0[p * p - p + k];
-
-		c0[p * p - p + k] = 0;
-		c0[k * p + k] = s * s;
-	}
+	prior_moments(e, m0, s0);
+	for (k = 0; k < p; k++)
+		c0[k * p + k] = s0[k] * s0[k];
 	r->prior_pts = gaussian_draws(e, m0, c0);
 	r->nprior = r->prior_pts ? UKI_DRAWS : 0;
 	free(m0);
+	free(s0);
 	free(c0);
 	if (ensemble_read(e, f->iteration, &en, cause) != 0)
 		return -1;
