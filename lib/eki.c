@@ -84,9 +84,17 @@ noise_whiten_t(const struct noise_factor *nf, double *v, size_t rows)
 double
 data_misfit(const struct noise_factor *nf, const double *y, const double *g)
 {
-	double	*r = xmallocarray(nf->d, sizeof *r), s;
+	double	*r, s = 0, x;
 	size_t	 k;
 
+	if (nf->chol == NULL) {
+		for (k = 0; k < nf->d; k++) {
+			x = (y[k] - g[k]) / nf->std[k];
+			s += x * x;
+		}
+		return s / nf->d;
+	}
+	r = xmallocarray(nf->d, sizeof *r);
 	for (k = 0; k < nf->d; k++)
 		r[k] = y[k] - g[k];
 	noise_whiten(nf, r, 1);
@@ -165,6 +173,42 @@ centred_g(const struct subset *s, size_t d, const double *g, double sc,
 }
 
 /*
+ * The same rows in g's own storage, compacted to the first ns rows: row i
+ * comes from row idx[i] >= i, so filling rows in order never overwrites a
+ * row still to be read.  g is n x d and is not needed after.
+ */
+static double *
+centre_in_place(const struct subset *s, size_t d, double *g, double sc,
+    const struct noise_factor *nf)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < s->ns; i++) {
+		const double *gi = g + s->idx[i] * d;
+		double *out = g + i * d;
+
+		for (k = 0; k < d; k++)
+			out[k] = (gi[k] - s->gbar[k]) * sc;
+	}
+	noise_whiten(nf, g, s->ns);
+	return g;
+}
+
+/* sqrt(dt) L^-1 (y - mean g): the whitened innovation of the mean. */
+static double *
+mean_innovation(const struct subset *s, size_t d, const double *y,
+    const struct noise_factor *nf, double dt)
+{
+	double	*r = xmallocarray(d, sizeof *r);
+	size_t	 k;
+
+	for (k = 0; k < d; k++)
+		r[k] = (y[k] - s->gbar[k]) * sqrt(dt);
+	noise_whiten(nf, r, 1);
+	return r;
+}
+
+/*
  * Rows W_i = sqrt(dt) L^-1 (y - g_i) + xi_i, in xi's storage: row i of W
  * comes from row idx[i] >= i of xi, so filling rows in order never
  * overwrites a row still to be read.
@@ -222,34 +266,96 @@ add_rows(const struct subset *s, size_t p, const double *D, double *u)
 		cblas_daxpy(p, 1.0, D + i * p, 1, u + s->idx[i] * p, 1);
 }
 
+/*
+ * F (ns x ns) with F F' = Q, Q = S S' (ns x ns, its lower triangle set, and
+ * overwritten), by Cholesky with pivoting: Q is only semidefinite (its
+ * rank is at most ns - 1, the outputs being centred).  P' Q P = L L' with
+ * rank r, so F = P L, whose columns past r are zero.
+ */
+static double *
+noise_square_root(size_t ns, double *Q)
+{
+	double		*F = xcalloc(ns * ns, sizeof *F);
+	lapack_int	*piv = xmallocarray(ns, sizeof *piv), rank = 0;
+	size_t		 i, k;
+	int		 info;
+
+	info = LAPACKE_dpstrf(LAPACK_ROW_MAJOR, 'L', ns, Q, ns, piv, &rank, -1);
+	if (info < 0)
+		rank = 0;
+	for (i = 0; i < ns; i++)
+		for (k = 0; k <= i && k < (size_t)rank; k++)
+			F[(piv[i] - 1) * ns + k] = Q[i * ns + k];
+	free(piv);
+	return F;
+}
+
 int
-eki_update(size_t n, size_t p, size_t d, double *u, const double *g,
+eki_update(size_t n, size_t p, size_t d, double *u, double *g,
     const int *ok, const double *y, const struct noise_factor *nf, double dt,
-    double *xi, char **cause)
+    const double *h, char **cause)
 {
 	struct subset	 s;
-	double		*A, *S, *W, *X, *D;
-	int		 rc = -1;
+	double		*A, *S, *r, *K, *Q, *F, *X, *D;
+	size_t		 ns, i, j;
+	int		 info, rc = -1;
 
 	if (subset_init(&s, n, p, d, u, g, ok, cause) != 0)
 		return -1;
-	A = centred_u(&s, p, u, 1 / sqrt(s.ns - 1.0));
-	S = centred_g(&s, d, g, sqrt(dt / (s.ns - 1.0)), nf);
-	W = innovations(&s, d, g, y, nf, dt, xi);
-	X = xmallocarray(s.ns * s.ns, sizeof *X);
-	if (ensemble_solve(s.ns, d, S, W, X, cause) != 0)
+	ns = s.ns;
+	A = centred_u(&s, p, u, 1 / sqrt(ns - 1.0));
+	r = mean_innovation(&s, d, y, nf, dt);
+	S = centre_in_place(&s, d, g, sqrt(dt / (ns - 1.0)), nf);
+	/* Q = S S', the one product of size ns^2 d; K = I + Q. */
+	Q = xcalloc(ns * ns, sizeof *Q);
+	cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, ns, d, 1.0, S, d,
+	    0.0, Q, ns);
+	for (i = 0; i < ns; i++)
+		for (j = 0; j < i; j++)
+			Q[j * ns + i] = Q[i * ns + j];
+	K = xmallocarray(ns * ns, sizeof *K);
+	memcpy(K, Q, ns * ns * sizeof *K);
+	for (i = 0; i < ns; i++)
+		K[i * ns + i] += 1;
+	/*
+	 * S W' = S r 1' - sqrt(ns - 1) Q + S Xi', and S Xi' has the law of
+	 * F H (see eki.h): X = b 1' - sqrt(ns - 1) Q + F H, b = S r.
+	 */
+	D = xmallocarray(ns, sizeof *D);
+	cblas_dgemv(CblasRowMajor, CblasNoTrans, ns, d, 1.0, S, d, r, 1, 0.0,
+	    D, 1);
+	X = xmallocarray(ns * ns, sizeof *X);
+	for (i = 0; i < ns; i++)
+		for (j = 0; j < ns; j++)
+			X[i * ns + j] = D[i] - sqrt(ns - 1.0) * Q[i * ns + j];
+	F = noise_square_root(ns, Q);
+	/* H: column j is member idx[j]'s row of h, its first ns entries. */
+	for (i = 0; i < ns; i++)
+		for (j = 0; j < ns; j++)
+			Q[i * ns + j] = h[s.idx[j] * n + i];
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ns, ns, ns, 1.0,
+	    F, ns, Q, ns, 1.0, X, ns);
+	info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', ns, ns, K, ns, X, ns);
+	free(D);
+	if (info != 0) {
+		failf(cause, "the ensemble-space system is singular (dposv: %d)",
+		    info);
 		goto out;
-	/* Delta U = Z' A, added to the successful members' rows. */
-	D = xmallocarray(s.ns * p, sizeof *D);
-	cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.ns, p, s.ns,
-	    1.0, X, s.ns, A, p, 0.0, D, p);
+	}
+	/* Delta U = X' A, added to the successful members' rows. */
+	D = xmallocarray(ns * p, sizeof *D);
+	cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ns, p, ns,
+	    1.0, X, ns, A, p, 0.0, D, p);
 	add_rows(&s, p, D, u);
 	free(D);
 	rc = 0;
 out:
 	subset_release(&s);
 	free(A);
-	free(S);
+	free(r);
+	free(Q);
+	free(K);
+	free(F);
 	free(X);
 	return rc;
 }
@@ -344,7 +450,7 @@ out:
 }
 
 int
-etki_update(size_t n, size_t p, size_t d, double *u, const double *g,
+etki_update(size_t n, size_t p, size_t d, double *u, double *g,
     const int *ok, const double *y, const struct noise_factor *nf, double dt,
     char **cause)
 {
@@ -357,7 +463,8 @@ etki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 		return -1;
 	ns = s.ns;
 	X = centred_u(&s, p, u, 1 / sqrt(ns - 1.0));
-	S = centred_g(&s, d, g, sqrt(dt / (ns - 1.0)), nf);
+	r = mean_innovation(&s, d, y, nf, dt);
+	S = centre_in_place(&s, d, g, sqrt(dt / (ns - 1.0)), nf);
 	/* K = S S' by one SYRK, then K = V diag(lam) V'. */
 	K = xcalloc(ns * ns, sizeof *K);
 	cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, ns, d, 1.0, S, d,
@@ -367,7 +474,6 @@ etki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 	T = xmallocarray(ns * ns, sizeof *T);
 	b = xcalloc(ns, sizeof *b);
 	w = xcalloc(ns, sizeof *w);
-	r = xmallocarray(d, sizeof *r);
 	info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', ns, K, ns, lam);
 	if (info != 0) {
 		failf(cause, "the ensemble-space eigenproblem failed (dsyevd: %d)",
@@ -376,9 +482,6 @@ etki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 	}
 	V = K;				/* columns are the eigenvectors */
 	/* b = S sqrt(dt) L^-1 (y - mean g); w = Omega b. */
-	for (k = 0; k < d; k++)
-		r[k] = (y[k] - s.gbar[k]) * sqrt(dt);
-	noise_whiten(nf, r, 1);
 	cblas_dgemv(CblasRowMajor, CblasNoTrans, ns, d, 1.0, S, d, r, 1, 0.0,
 	    b, 1);
 	/* T = V diag(1/(1+lam)) V' b 1' + sqrt(ns-1) V diag(1/sqrt(1+lam)) V'. */
@@ -419,7 +522,6 @@ etki_update(size_t n, size_t p, size_t d, double *u, const double *g,
 out:
 	subset_release(&s);
 	free(X);
-	free(S);
 	free(K);
 	free(lam);
 	free(T);

@@ -42,15 +42,31 @@ double	 data_misfit(const struct noise_factor *, const double *y,
  *
  *   u_j += C_ug (C_gg + Gamma/dt)^-1 (y + sqrt(1/dt) L xi_j - g_j)
  *
- * computed as u_j += sum_i A_i Z_ij with A the centred, scaled parameters,
+ * computed as u_j += sum_i A_i X_ij with A the centred, scaled parameters,
  * S = sqrt(dt) L^-1 (G - mean) / sqrt(n-1), W_j = sqrt(dt) L^-1 (y - g_j)
- * + xi_j and Z = (I + S S')^-1 S W' (one SYRK, one GEMM, one Cholesky solve,
- * one GEMM).  u is n x p and g, xi are n x d, one row per member; xi holds
- * standard normal draws and is overwritten.  Failed members keep their u.
+ * + xi_j and X = (I + S S')^-1 S W'.
+ *
+ * S W' needs no second product of size n^2 d.  Its deterministic part is
+ * S R' with R_j = r - sqrt(n-1) S_j, r = sqrt(dt) L^-1 (y - mean g), that
+ * is (S r) 1' - sqrt(n-1) S S'.  Its random part S Xi', Xi the n x d
+ * standard normals, has column j equal to S xi_j: given the outputs, these
+ * are independent N(0, S S').  So S Xi' has the law of F H with F F' =
+ * S S' and H an n x n matrix of independent standard normals, whose
+ * columns F h_j are independent N(0, F F').  The step draws H, not Xi: n^2
+ * normals instead of n d, and F costs n^3/3 (pivoted Cholesky, S S' being
+ * singular).  The updated ensemble has exactly the law of the step with
+ * Xi; the random stream, and so each draw, differs.  In all: one SYRK, one
+ * GEMV and O(n^3) work in ensemble space.
+ *
+ * u is n x p; g is n x d, one row per member, and is overwritten (S is
+ * formed in its storage, so that the update needs no second n x d
+ * array); h holds n x n standard normals, one row per member, of which
+ * the first ns entries of each successful member's row are used.  Failed
+ * members keep their u.
  */
-int	 eki_update(size_t n, size_t p, size_t d, double *u, const double *g,
+int	 eki_update(size_t n, size_t p, size_t d, double *u, double *g,
 	    const int *ok, const double *y, const struct noise_factor *,
-	    double dt, double *xi, char **cause);
+	    double dt, const double *h, char **cause);
 
 /*
  * Localization of EKI's parameter-output covariance C_ug (p x d) by a Schur
@@ -67,7 +83,10 @@ struct localizer {
 /*
  * The localized EKI step: u_j += (rho o C_ug) (C_gg + Gamma/dt)^-1 r_j with
  * r_j = y + sqrt(1/dt) L xi_j - g_j, the inverse applied in ensemble space
- * by the Woodbury identity.  Same arguments as eki_update.
+ * by the Woodbury identity.  Here the d-dimensional draws xi (n x d,
+ * overwritten) are needed: the localized gain acts on each r_j in data
+ * space, so the n x n shortcut of eki_update does not apply.  g is left
+ * as it is.
  */
 int	 eki_update_localized(size_t n, size_t p, size_t d, double *u,
 	    const double *g, const int *ok, const double *y,
@@ -81,8 +100,10 @@ int	 eki_update_localized(size_t n, size_t p, size_t d, double *u,
  *
  *   u_j = mean(u) + sum_i X_i [w + sqrt(n-1) Omega^1/2]_ij,
  *   w = Omega S sqrt(dt) L^-1 (y - mean(g)).
+ *
+ * g is overwritten: S is formed in its storage.
  */
-int	 etki_update(size_t n, size_t p, size_t d, double *u, const double *g,
+int	 etki_update(size_t n, size_t p, size_t d, double *u, double *g,
 	    const int *ok, const double *y, const struct noise_factor *,
 	    double dt, char **cause);
 

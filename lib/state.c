@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <xxhash.h>
 
 #include "lib/fsio.h"
 #include "lib/proc.h"
@@ -550,13 +551,25 @@ results_write(const struct experiment *e, const struct results *r, char **cause)
 	if (h5_out_open(&o, iteration_file(e, r->iteration, "results.h5"),
 	    cause) != 0)
 		return -1;
-	err = h5_matrix(o.f, "G", r->g, r->n, r->d) ||
+	/*
+	 * The outputs stay in the members' MEMBER_KEPT files, durable since
+	 * calib exec wrote them; results.h5 holds their checksums.
+	 */
+	err = H5LTmake_dataset(o.f, "checksum", 1, &n, H5T_NATIVE_UINT64,
+	    r->checksum) < 0 ||
 	    H5LTmake_dataset_int(o.f, "success", 1, &n, r->ok) < 0 ||
 	    h5_matrix(o.f, "misfit", r->misfit, r->n, 0) ||
 	    h5_attr_long(o.f, "iteration", r->iteration) ||
+	    h5_attr_long(o.f, "observations", (long)r->d) ||
 	    h5_attr(o.f, "timestep", r->timestep) ||
 	    H5LTset_attribute_string(o.f, "/", "stop", r->stop) < 0;
 	return h5_out_commit(&o, err, cause);
+}
+
+uint64_t
+output_checksum(const double *g, size_t d)
+{
+	return XXH3_64bits(g, d * sizeof *g);
 }
 
 /* The "stop" attribute, "" when absent. */
@@ -612,16 +625,68 @@ iteration_final(const struct experiment *e, long it, char **why)
 	return r;
 }
 
-/* results.h5 of iteration it; with outputs 0, without /G (r->g NULL). */
+/*
+ * The shape of results.h5: n from /success, d from /G when the file is of
+ * the layout that copied the outputs, else from the attribute
+ * "observations" with the members' checksums in /checksum.
+ */
+static int
+results_shape(hid_t f, size_t n, struct results *r, int *copied,
+    const char *path, char **cause)
+{
+	hsize_t		 dims[2];
+	size_t		 total;
+	long		 d;
+
+	if (h5_shape(f, "success", 1, dims, &total, path, cause) != 0)
+		return -1;
+	if (total != n)
+		return failf(cause, "%s: dataset 'success' has %zu values, "
+		    "expected %zu (the experiment's members)", path, total, n);
+	r->n = total;
+	*copied = H5LTfind_dataset(f, "G") > 0;
+	if (*copied) {
+		if (h5_shape(f, "G", 2, dims, &total, path, cause) != 0)
+			return -1;
+		if (dims[0] != r->n)
+			return failf(cause, "%s: dataset 'G' has %llu rows, "
+			    "'success' %zu values", path,
+			    (unsigned long long)dims[0], r->n);
+		r->d = dims[1];
+		return 0;
+	}
+	if (h5_get_long(f, "observations", &d) || d < 1 ||
+	    (size_t)d > CALIB_MAX_VALUES)
+		return failf(cause, "%s: missing or invalid attribute "
+		    "'observations'", path);
+	r->d = (size_t)d;
+	if (size_mul(r->n, r->d, CALIB_MAX_VALUES, &total) != 0)
+		return failf(cause, "%s: %zu members of %zu observations are "
+		    "too many", path, r->n, r->d);
+	if (h5_shape(f, "checksum", 1, dims, &total, path, cause) != 0)
+		return -1;
+	if (total != r->n)
+		return failf(cause, "%s: dataset 'checksum' has %zu values, "
+		    "expected %zu", path, total, r->n);
+	r->checksum = xcalloc(r->n ? r->n : 1, sizeof *r->checksum);
+	if (r->n && H5LTread_dataset(f, "checksum", H5T_NATIVE_UINT64,
+	    r->checksum) < 0)
+		return failf(cause, "%s: cannot read 'checksum'", path);
+	return 0;
+}
+
+/*
+ * results.h5 of iteration it: with outputs 0, or when the outputs stayed
+ * in the members' files, r->g is NULL (results_read loads them).
+ */
 static int
 results_read_direct(const struct experiment *e, long it, struct results *r,
     int outputs, char **cause)
 {
 	char		*path = iteration_file(e, it, "results.h5");
-	hsize_t		 dims[2];
 	size_t		 total;
 	hid_t		 f;
-	int		 rc = -1;
+	int		 rc = -1, copied = 0;
 
 	memset(r, 0, sizeof *r);
 	if ((f = h5_open(path)) < 0) {
@@ -630,32 +695,20 @@ results_read_direct(const struct experiment *e, long it, struct results *r,
 		return -1;
 	}
 	r->iteration = it;
-	if (h5_shape(f, "G", 2, dims, &total, path, cause) != 0)
+	if (results_shape(f, e->ensemble_size, r, &copied, path, cause) != 0)
 		goto out;
 	if (h5_get(f, "timestep", &r->timestep)) {
 		failf(cause, "%s: missing attribute 'timestep'", path);
 		goto out;
 	}
-	r->n = dims[0];
-	r->d = dims[1];
-	if ((long)r->n != e->ensemble_size) {
-		failf(cause, "%s: dataset 'G' has %zu rows, the experiment has "
-		    "%ld members", path, r->n, e->ensemble_size);
-		goto out;
-	}
-	if (outputs)
+	total = r->n * r->d;
+	if (outputs && copied)
 		r->g = xmallocarray(total ? total : 1, sizeof *r->g);
 	r->ok = xcalloc(r->n, sizeof *r->ok);
 	r->misfit = xmallocarray(r->n, sizeof *r->misfit);
-	if ((outputs && h5_read(f, "G", r->g, total, path, cause)) ||
-	    h5_read(f, "misfit", r->misfit, r->n, path, cause) ||
-	    h5_shape(f, "success", 1, dims, &total, path, cause))
+	if ((r->g && h5_read(f, "G", r->g, total, path, cause)) ||
+	    h5_read(f, "misfit", r->misfit, r->n, path, cause))
 		goto out;
-	if (total != r->n) {
-		failf(cause, "%s: dataset 'success' has %zu values, expected "
-		    "%zu", path, total, r->n);
-		goto out;
-	}
 	if (H5LTread_dataset_int(f, "success", r->ok) < 0) {
 		failf(cause, "%s: cannot read 'success'", path);
 		goto out;
@@ -673,10 +726,50 @@ out:
 	return rc;
 }
 
+static int	 read_kept(const char *, size_t, double *, char **);
+
+/*
+ * The outputs of a results.h5 that kept them in the members' files: each
+ * successful member's MEMBER_KEPT, which must still have the checksum the
+ * update recorded; failed members' rows are NaN.
+ */
+static int
+results_load_outputs(const struct experiment *e, struct results *r,
+    char **cause)
+{
+	char	*dir, *path;
+	size_t	 m, k;
+	int	 rc;
+
+	r->g = xmallocarray_large(r->n * r->d + 1, sizeof *r->g);
+	for (m = 0; m < r->n; m++) {
+		double *row = r->g + m * r->d;
+
+		if (!r->ok[m]) {
+			for (k = 0; k < r->d; k++)
+				row[k] = NAN;
+			continue;
+		}
+		dir = member_dir(e, r->iteration, m + 1);
+		path = path_join(dir, MEMBER_KEPT);
+		rc = read_kept(path, r->d, row, cause);
+		if (rc == 0 && output_checksum(row, r->d) != r->checksum[m])
+			rc = failf(cause, "%s: changed since iteration %ld was "
+			    "closed (its checksum differs from results.h5's)",
+			    path, r->iteration);
+		free(path);
+		free(dir);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 void
 results_release(struct results *r)
 {
 	free(r->g);
+	free(r->checksum);
 	free(r->ok);
 	free(r->misfit);
 	memset(r, 0, sizeof *r);
@@ -1034,18 +1127,18 @@ read_exact(int fd, void *buf, size_t want)
 }
 
 /*
- * MEMBER_KEPT at path: calib wrote it, but it sits where the model ran, so
- * it is read as untrusted: a regular file of exactly d * 8 bytes, finite.
+ * MEMBER_KEPT at path into g (d values): calib wrote it, but it sits where
+ * the model ran, so it is read as untrusted: a regular file of exactly
+ * d * 8 bytes, finite.
  */
 static int
-read_kept(const char *path, size_t d, double **g, char **cause)
+read_kept(const char *path, size_t d, double *g, char **cause)
 {
 	struct stat	 sb;
 	size_t		 want, i;
 	int		 fd, rc = -1;
 
-	*g = NULL;
-	if (size_mul(d, sizeof **g, CALIB_MAX_VALUES * sizeof **g, &want) != 0)
+	if (size_mul(d, sizeof *g, CALIB_MAX_VALUES * sizeof *g, &want) != 0)
 		return failf(cause, "%s: %zu values are too many", path, d);
 	if (!wait_file(path, fs_lag()))
 		return failf(cause, "%s: missing, though the status says ok",
@@ -1059,42 +1152,45 @@ read_kept(const char *path, size_t d, double **g, char **cause)
 		failf(cause, "%s: %lld bytes, expected %zu (%zu float64 "
 		    "values, one per observation)", path,
 		    (long long)sb.st_size, want, d);
-	else {
-		*g = xmallocarray(d ? d : 1, sizeof **g);
-		if (read_exact(fd, *g, want) != 0)
-			failf(cause, "%s: shorter than %zu bytes", path, want);
-		else
-			rc = 0;
-	}
+	else if (read_exact(fd, g, want) != 0)
+		failf(cause, "%s: shorter than %zu bytes", path, want);
+	else
+		rc = 0;
 	close(fd);
 	for (i = 0; rc == 0 && i < d; i++)
-		if (!isfinite((*g)[i]))
+		if (!isfinite(g[i]))
 			rc = failf(cause, "%s: value %zu is not finite", path,
 			    i + 1);
-	if (rc != 0) {
-		free(*g);
-		*g = NULL;
-	}
 	return rc;
 }
 
 int
 read_member_values(const struct experiment *e, long it, long m, size_t d,
-    const struct member_status *st, double **g, char **cause)
+    const struct member_status *st, double *g, char **cause)
 {
 	char	*dir, *path;
+	double	*v;
 	int	 rc;
 
+	dir = member_dir(e, it, m);
+	if (st->attempt_id[0] != '\0') {
+		path = path_join(dir, MEMBER_KEPT);
+		rc = read_kept(path, d, g, cause);
+		free(path);
+		free(dir);
+		return rc;
+	}
 	/*
 	 * The compatibility path: a status file from before calib kept the
-	 * values has no attempt_id, and its output is all there is.
+	 * values has no attempt_id, and its output is all there is.  It is
+	 * kept now, as calib exec would have, so that results.h5 can name
+	 * it.
 	 */
-	if (st->attempt_id[0] == '\0')
-		return read_member_output(e, it, m, d, g, cause);
-	dir = member_dir(e, it, m);
-	path = path_join(dir, MEMBER_KEPT);
-	rc = read_kept(path, d, g, cause);
-	free(path);
+	if ((rc = read_member_output(e, it, m, d, &v, cause)) == 0) {
+		memcpy(g, v, d * sizeof *g);
+		free(v);
+		rc = keep_member_output(dir, g, d, cause);
+	}
 	free(dir);
 	return rc;
 }
@@ -1179,7 +1275,13 @@ int
 results_read(const struct experiment *e, long it, struct results *r,
     char **cause)
 {
-	return results_read_probed(e, it, r, 1, cause);
+	if (results_read_probed(e, it, r, 1, cause) != 0)
+		return -1;
+	if (r->g == NULL && results_load_outputs(e, r, cause) != 0) {
+		results_release(r);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -20,6 +20,7 @@
 #define CALIB_STATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <gsl/gsl_rng.h>
 
 #include "lib/config.h"
@@ -43,6 +44,9 @@ struct results {
 	double		*g;		/* n x d; NaN rows for failed members */
 	int		*ok;		/* 1 when the member succeeded */
 	double		*misfit;	/* per member; NaN when failed */
+	uint64_t	*checksum;	/* per member, of its MEMBER_KEPT
+					   (output_checksum); 0 when failed;
+					   NULL when results.h5 copied G */
 	double		 timestep;	/* of the update that follows; 0 if none */
 	char		 stop[256];	/* why nothing follows before the last
 					   iteration; "" when the loop goes on */
@@ -171,11 +175,15 @@ int	 keep_member_output(const char *dir, const double *g, size_t d,
 	    char **cause);
 
 /*
- * The values of a member whose status st says ok, as the update uses them:
- * MEMBER_KEPT, exactly d finite float64.  A status file written before
- * calib kept them (no attempt_id) has the output read again instead.
+ * The values of a member whose status st says ok, as the update uses them,
+ * into g (d values): MEMBER_KEPT, exactly d finite float64.  A status file
+ * written before calib kept them (no attempt_id) has the output read again
+ * and kept.
  */
 int	 read_member_values(const struct experiment *, long it, long member,
-	    size_t d, const struct member_status *st, double **g, char **cause);
+	    size_t d, const struct member_status *st, double *g, char **cause);
+
+/* The checksum results.h5 records of a member's d kept values (XXH3). */
+uint64_t output_checksum(const double *g, size_t d);
 
 #endif

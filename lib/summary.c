@@ -62,6 +62,7 @@ open_members(const struct experiment *e, struct iter_summary *s,
 	size_t			 m;
 	int			 r;
 
+	g = o ? xmallocarray(o->d, sizeof *g) : NULL;
 	for (m = 0; m < s->n; m++) {
 		dir = member_dir(e, s->iteration, m + 1);
 		r = status_read(dir, &st, NULL);
@@ -70,14 +71,13 @@ open_members(const struct experiment *e, struct iter_summary *s,
 		    unsuccessful(&st, r, 0);
 		if (s->state[m] != MS_DONE || o == NULL)
 			continue;
-		if (read_member_values(e, s->iteration, m + 1, o->d, &st, &g,
-		    &why) == 0) {
+		if (read_member_values(e, s->iteration, m + 1, o->d, &st, g,
+		    &why) == 0)
 			s->misfit[m] = data_misfit(nf, o->y, g);
-			free(g);
-		}
 		free(why);
 		why = NULL;
 	}
+	free(g);
 }
 
 /* Outcomes and misfits of the members of a closed iteration. */

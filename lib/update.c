@@ -39,7 +39,8 @@ mean_std(const double *v, size_t n, size_t stride, double *mean, double *std,
 
 /*
  * Gather the members' outputs of iteration it into r: the values calib exec
- * kept.  A member whose values cannot be read counts as failed, as one
+ * kept, read straight into their rows of r->g, with their checksums and
+ * misfits.  A member whose values cannot be read counts as failed, as one
  * whose output was unusable always has; rep says which.
  */
 static int
@@ -48,40 +49,40 @@ collect(const struct experiment *e, long it, const struct observations *o,
     struct update_report *rep, char **cause)
 {
 	struct member_status	 st;
-	double			*g;
+	double			*row;
 	char			*dir, *why = NULL;
 	size_t			 m, k;
+	int			 got;
 
 	r->iteration = it;
 	r->n = e->ensemble_size;
 	r->d = o->d;
-	r->g = xmallocarray(r->n * r->d, sizeof *r->g);
+	r->g = xmallocarray_large(r->n * r->d, sizeof *r->g);
 	r->ok = xcalloc(r->n, sizeof *r->ok);
+	r->checksum = xcalloc(r->n, sizeof *r->checksum);
 	r->misfit = xmallocarray(r->n, sizeof *r->misfit);
 	for (m = 0; m < r->n; m++) {
-		dir = member_dir(e, it, m + 1);
+		row = r->g + m * r->d;
 		r->misfit[m] = NAN;
-		for (k = 0; k < r->d; k++)
-			r->g[m * r->d + k] = NAN;
-		if (status_read(dir, &st, cause) < 0) {
-			free(dir);
-			return -1;
-		}
+		dir = member_dir(e, it, m + 1);
+		got = status_read(dir, &st, cause);
 		free(dir);
-		if (!st.success)
-			continue;
-		if (read_member_values(e, it, m + 1, r->d, &st, &g, &why) != 0) {
-			if (rep->n_unreadable++ == 0)
-				snprintf(rep->unreadable, sizeof rep->unreadable,
-				    "member %zu: %s", m + 1, why);
-			free(why);
-			why = NULL;
+		if (got < 0)
+			return -1;
+		if (st.success && read_member_values(e, it, m + 1, r->d, &st,
+		    row, &why) == 0) {
+			r->ok[m] = 1;
+			r->checksum[m] = output_checksum(row, r->d);
+			r->misfit[m] = data_misfit(nf, o->y, row);
 			continue;
 		}
-		memcpy(r->g + m * r->d, g, r->d * sizeof *g);
-		free(g);
-		r->ok[m] = 1;
-		r->misfit[m] = data_misfit(nf, o->y, r->g + m * r->d);
+		if (why != NULL && rep->n_unreadable++ == 0)
+			snprintf(rep->unreadable, sizeof rep->unreadable,
+			    "member %zu: %s", m + 1, why);
+		free(why);
+		why = NULL;
+		for (k = 0; k < r->d; k++)
+			row[k] = NAN;
 	}
 	return 0;
 }
@@ -157,7 +158,7 @@ normals(gsl_rng *rng, size_t k)
 /* Move the ensemble of iteration it to the next one's, in next->u. */
 static int
 step(const struct experiment *e, long it, struct ensemble *en,
-    struct ensemble *next, const struct results *r,
+    struct ensemble *next, struct results *r,
     const struct observations *o, const struct noise_factor *nf,
     char **cause)
 {
@@ -177,12 +178,17 @@ step(const struct experiment *e, long it, struct ensemble *en,
 	switch (e->alg.method) {
 	case METHOD_EKI:
 	case METHOD_ESMDA:
-		/* Perturbations first, in member order, from the stored state. */
-		z = normals(en->rng, n * d);
-		if (e->alg.loc == LOC_NONE)
+		/*
+		 * Perturbations first, in member order, from the stored
+		 * state: n x n in ensemble space (eki.h), n x d when
+		 * localized.
+		 */
+		if (e->alg.loc == LOC_NONE) {
+			z = normals(en->rng, n * n);
 			rc = eki_update(n, p, d, next->u, r->g, r->ok, o->y, nf,
 			    r->timestep, z, cause);
-		else {
+		} else {
+			z = normals(en->rng, n * d);
 			loc.rho = o->loc;
 			loc.alpha = e->alg.sec_alpha;
 			loc.cutoff = e->alg.sec_cutoff;
@@ -221,6 +227,9 @@ step(const struct experiment *e, long it, struct ensemble *en,
 	}
 	free(z);
 	z = NULL;
+	/* eki and etki formed S in the outputs' storage: they are gone. */
+	free(r->g);
+	r->g = NULL;
 	if (rc != 0)
 		goto out;
 	if (e->alg.inflate_mult != 1 || e->alg.inflate_add > 0) {

@@ -11,6 +11,8 @@ void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 /* xmallocarray(n, m): n*m bytes, overflow checked. */
 void	*xmallocarray(size_t, size_t);
+/* The same for arrays of many MiB, backed by huge pages where it can. */
+void	*xmallocarray_large(size_t, size_t);
 char	*xstrdup(const char *);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 char	*xvasprintf(const char *, va_list);

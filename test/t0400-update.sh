@@ -38,6 +38,23 @@ expect_rc 0 "update recovers from a half-done update"
 check "the recovered next iteration is the same" sh -c \
 	'for f in saved/member_*/p.env; do cmp -s "$f" "ex/output/iteration_001/${f#saved/}" || exit 1; done'
 
+# results.h5 names the members' kept values by checksum instead of copying
+# them: a rerun that finds one changed since refuses, and writes nothing.
+rm -rf ex/output/iteration_001
+cp ex/output/iteration_000/member_001/kept.f64 kept.saved
+printf 'XXXXXXXX' | dd of=ex/output/iteration_000/member_001/kept.f64 conv=notrunc 2>/dev/null
+try "$CALIB" update -i 0 ex/calib.yaml
+expect_rc 1 "update refuses a kept output changed since its iteration closed"
+check "naming it" has err "iteration_000/member_001/kept.f64: changed since iteration 0 was closed"
+check "and publishes no next iteration" test ! -e ex/output/iteration_001/ensemble.h5
+cp kept.saved ex/output/iteration_000/member_001/kept.f64
+try "$CALIB" update -i 0 ex/calib.yaml
+expect_rc 0 "with the kept values restored, the rerun succeeds"
+check "to the same next iteration" sh -c \
+	'for f in saved/member_*/p.env; do cmp -s "$f" "ex/output/iteration_001/${f#saved/}" || exit 1; done'
+check "results.h5 holds no copy of the outputs" /usr/bin/python3 -c \
+	"import h5py; f = h5py.File('ex/output/iteration_000/results.h5'); assert 'G' not in f and f['checksum'].shape == (6,), list(f)"
+
 # The last iteration is closed without a successor.
 rm -f ex/mode
 for m in 1 2 3 4 5 6; do "$CALIB" exec -i 1 -m $m ex/calib.yaml; done

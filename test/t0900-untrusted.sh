@@ -18,9 +18,9 @@ import sys, h5py, numpy as np
 path, what = sys.argv[1], sys.argv[2]
 f = h5py.File(path, "r+")
 if what == "rank32":
-    g = f["G"][...]
-    del f["G"]
-    f["G"] = g.reshape([1] * 30 + list(g.shape))
+    # the layout that copied the outputs into /G, still read
+    d = int(np.asarray(f.attrs["observations"]).ravel()[0])
+    f["G"] = np.zeros([1] * 30 + [3, d])
 elif what == "rng_rank32":
     s = f["rng_state"][...]
     t = f["rng_state"].attrs["type"]
@@ -33,8 +33,13 @@ elif what == "short_success":
     del f["success"]
     f["success"] = np.ones(1, dtype=np.int32)
 elif what == "text_G":
-    del f["G"]
     f["G"] = np.array([b"x" * 8] * 3)
+elif what == "rank32_checksum":
+    c = f["checksum"][...]
+    del f["checksum"]
+    f["checksum"] = c.reshape([1] * 31 + [c.size])
+elif what == "huge_d":
+    f.attrs["observations"] = 1 << 62
 elif what == "vlen_stop":
     f.attrs["stop"] = "stopped by a colleague"
 elif what == "sparse_y":
@@ -56,6 +61,16 @@ cp r0.h5 h/output/iteration_000/results.h5
 h5edit h/output/iteration_000/results.h5 text_G
 try "$CALIB" status h/calib.yaml
 check "a G of strings is refused" has err "dataset 'G' is not numeric"
+cp r0.h5 h/output/iteration_000/results.h5
+h5edit h/output/iteration_000/results.h5 rank32_checksum
+try "$CALIB" status h/calib.yaml
+check "a checksum of rank 32 is refused" has err "dataset 'checksum' has rank 32, expected 1"
+cp r0.h5 h/output/iteration_000/results.h5
+h5edit h/output/iteration_000/results.h5 huge_d
+try "$CALIB" report h/calib.yaml
+check "an absurd number of observations is refused before allocating" \
+    has err "iteration_000/results.h5: missing or invalid attribute 'observations'"
+check "cleanly" no_crash
 cp r0.h5 h/output/iteration_000/results.h5
 h5edit h/output/iteration_000/results.h5 vlen_stop
 try "$CALIB" status h/calib.yaml

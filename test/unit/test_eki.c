@@ -100,6 +100,7 @@ compare(size_t n, size_t p, size_t d, int full, int failures, double dt,
 	double	*u = malloc(n * p * sizeof *u), *ref = malloc(n * p * sizeof *ref);
 	double	*g = malloc(n * d * sizeof *g), *y = malloc(d * sizeof *y);
 	double	*xi = malloc(n * d * sizeof *xi), *xi2 = malloc(n * d * sizeof *xi2);
+	double	*gc = malloc(n * d * sizeof *gc), *h = calloc(n * n, sizeof *h);
 	double	*gamma = calloc(d * d, sizeof *gamma), *std = malloc(d * sizeof *std);
 	double	*B = malloc(d * d * sizeof *B);
 	int	*ok = malloc(n * sizeof *ok);
@@ -136,7 +137,16 @@ compare(size_t n, size_t p, size_t d, int full, int failures, double dt,
 		ok[j] = !(failures && j % 4 == 1);
 	assert_int_equal(noise_factor_init(&nf, d, full ? NULL : std,
 	    full ? gamma : NULL, &cause), 0);
-	assert_int_equal(eki_update(n, p, d, u, g, ok, y, &nf, dt, xi, &cause), 0);
+	/*
+	 * The deterministic part, draw by draw: with no perturbation (h and
+	 * xi zero), the ensemble-space step is the dense formula.  The
+	 * random part has its own test (test_perturbation_law).
+	 */
+	for (i = 0; i < n * d; i++)
+		xi2[i] = 0;
+	memcpy(gc, g, n * d * sizeof *gc);
+	assert_int_equal(eki_update(n, p, d, u, gc, ok, y, &nf, dt, h, &cause),
+	    0);
 	dense_eki(n, p, d, ref, g, ok, y, gamma, dt, xi2, NULL);
 	for (i = 0; i < n * p; i++)
 		if (fabs(ref[i]) > scale)
@@ -161,7 +171,7 @@ compare(size_t n, size_t p, size_t d, int full, int failures, double dt,
 	}
 	noise_factor_release(&nf);
 	free(u); free(ref); free(g); free(y); free(xi); free(xi2); free(gamma);
-	free(std); free(B); free(ok);
+	free(std); free(B); free(ok); free(gc); free(h);
 }
 
 static void
@@ -242,6 +252,162 @@ test_localization_dense(void **state)
 	gsl_rng_free(r);
 }
 
+/*
+ * The law of the perturbed step.  Given the outputs, EKI's update is
+ * affine in the perturbations: u_j' = m_j + B xi_j, the same B for every
+ * member, so each member is Gaussian with mean m_j and covariance B B',
+ * and members are independent.  m_j and the columns of B come from the
+ * dense formula (xi = 0, then xi_j = e_k); over many draws both the
+ * ensemble-space step (n x n normals) and the dense step with data-space
+ * draws (n x d) must show these moments, within 5 standard errors.
+ */
+#define LAW_DRAWS	20000
+
+struct law {
+	size_t		 n, p, d;
+	double		*u, *g, *y, *gamma, dt;
+	int		*ok;
+	double		*m, *cov;	/* n x p means; p x p covariance */
+	double		*sum, *sq, *cross;
+};
+
+static void
+law_closed_form(struct law *w)
+{
+	size_t	 n = w->n, p = w->p, d = w->d, j = 0, k, a, b;
+	double	*xi = calloc(n * d, sizeof *xi), *v = malloc(n * p * sizeof *v);
+
+	memcpy(w->m, w->u, n * p * sizeof *v);
+	dense_eki(n, p, d, w->m, w->g, w->ok, w->y, w->gamma, w->dt, xi, NULL);
+	while (!w->ok[j])
+		j++;
+	for (k = 0; k < d; k++) {
+		memcpy(v, w->u, n * p * sizeof *v);
+		xi[j * d + k] = 1;
+		dense_eki(n, p, d, v, w->g, w->ok, w->y, w->gamma, w->dt, xi,
+		    NULL);
+		xi[j * d + k] = 0;
+		for (a = 0; a < p; a++)
+			for (b = 0; b < p; b++)
+				w->cov[a * p + b] += (v[j * p + a] - w->m[j * p + a]) *
+				    (v[j * p + b] - w->m[j * p + b]);
+	}
+	free(xi);
+	free(v);
+}
+
+static void
+law_add(struct law *w, const double *v)
+{
+	size_t	 n = w->n, p = w->p, j, a, b;
+
+	for (j = 0; j < n; j++)
+		for (a = 0; a < p; a++) {
+			double da = v[j * p + a] - w->m[j * p + a];
+
+			w->sum[j * p + a] += da;
+			for (b = 0; b < p; b++)
+				w->sq[(j * p + a) * p + b] += da *
+				    (v[j * p + b] - w->m[j * p + b]);
+			/* member j against member j + 1 (mod n) */
+			w->cross[j * p + a] += da *
+			    (v[((j + 1) % n) * p + a] - w->m[((j + 1) % n) * p + a]);
+		}
+}
+
+static void
+law_check(const struct law *w)
+{
+	size_t	 n = w->n, p = w->p, j, a, b;
+	double	 M = LAW_DRAWS, c, se;
+
+	for (j = 0; j < n; j++) {
+		int both = w->ok[j] && w->ok[(j + 1) % n];
+
+		for (a = 0; a < p; a++) {
+			double vaa = w->cov[a * p + a];
+
+			if (!w->ok[j]) {
+				assert_true(w->sum[j * p + a] == 0);
+				continue;
+			}
+			assert_true(fabs(w->sum[j * p + a] / M) <
+			    5 * sqrt(vaa / M));
+			for (b = 0; b < p; b++) {
+				c = w->sq[(j * p + a) * p + b] / M;
+				se = sqrt((vaa * w->cov[b * p + b] +
+				    w->cov[a * p + b] * w->cov[a * p + b]) / M);
+				assert_true(fabs(c - w->cov[a * p + b]) < 5 * se);
+			}
+			if (both)
+				assert_true(fabs(w->cross[j * p + a] / M) <
+				    5 * vaa / sqrt(M));
+		}
+	}
+}
+
+static void
+test_perturbation_law(void **state)
+{
+	gsl_rng	*r = gsl_rng_alloc(gsl_rng_mt19937);
+	struct law w = { .n = 7, .p = 2, .d = 15, .dt = 0.7 };
+	struct law x;
+	struct noise_factor nf;
+	size_t	 n = w.n, p = w.p, d = w.d, i, j, t;
+	double	*v = malloc(n * p * sizeof *v), *gc = malloc(n * d * sizeof *gc);
+	double	*h = malloc(n * d * sizeof *h);
+	int	 ok[7] = { 1, 1, 1, 0, 1, 1, 1 };
+
+	gsl_rng_set(r, 99);
+	w.u = malloc(n * p * sizeof *w.u);
+	w.g = malloc(n * d * sizeof *w.g);
+	w.y = malloc(d * sizeof *w.y);
+	w.gamma = calloc(d * d, sizeof *w.gamma);
+	w.ok = ok;
+	w.m = malloc(n * p * sizeof *w.m);
+	w.cov = calloc(p * p, sizeof *w.cov);
+	for (i = 0; i < n * p; i++)
+		w.u[i] = gsl_ran_gaussian(r, 1.0);
+	for (i = 0; i < n * d; i++)
+		w.g[i] = gsl_ran_gaussian(r, 1.0) + 2 * w.u[(i / d) * p + i % p];
+	for (i = 0; i < d; i++) {
+		w.y[i] = gsl_ran_gaussian(r, 1.0);
+		w.gamma[i * d + i] = 0.2 + 0.05 * i;
+		if (i > 0)
+			w.gamma[i * d + i - 1] = w.gamma[(i - 1) * d + i] = 0.05;
+	}
+	assert_int_equal(noise_factor_init(&nf, d, NULL, w.gamma, NULL), 0);
+	law_closed_form(&w);
+	x = w;
+	for (t = 0; t < 2; t++) {
+		x.sum = calloc(n * p, sizeof *x.sum);
+		x.sq = calloc(n * p * p, sizeof *x.sq);
+		x.cross = calloc(n * p, sizeof *x.cross);
+		for (i = 0; i < LAW_DRAWS; i++) {
+			memcpy(v, w.u, n * p * sizeof *v);
+			/* t 0: ensemble space, n x n; t 1: data space, n x d */
+			for (j = 0; j < (t ? n * d : n * n); j++)
+				h[j] = gsl_ran_gaussian_ziggurat(r, 1.0);
+			if (t == 0) {
+				memcpy(gc, w.g, n * d * sizeof *gc);
+				assert_int_equal(eki_update(n, p, d, v, gc, ok, w.y,
+				    &nf, w.dt, h, NULL), 0);
+			} else
+				dense_eki(n, p, d, v, w.g, ok, w.y, w.gamma, w.dt,
+				    h, NULL);
+			law_add(&x, v);
+		}
+		law_check(&x);
+		free(x.sum);
+		free(x.sq);
+		free(x.cross);
+	}
+	noise_factor_release(&nf);
+	free(v); free(gc); free(h); free(w.u); free(w.g); free(w.y);
+	free(w.gamma); free(w.m); free(w.cov);
+	gsl_rng_free(r);
+}
+
 static void
 test_too_few_members(void **state)
 {
@@ -282,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_update_matches_dense),
 		cmocka_unit_test(test_more_observations_than_members),
 		cmocka_unit_test(test_localization_dense),
+		cmocka_unit_test(test_perturbation_law),
 		cmocka_unit_test(test_too_few_members),
 		cmocka_unit_test(test_noise_not_positive_definite),
 	};

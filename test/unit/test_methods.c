@@ -582,7 +582,8 @@ test_etki_eki_large_ensemble(void **state)
 	size_t		 n = 3000, i;
 	double		*u0 = malloc(n * P * sizeof *u0), *ue = malloc(n * P * sizeof *ue);
 	double		*ut = malloc(n * P * sizeof *ut), *g = malloc(n * D * sizeof *g);
-	double		*xi = malloc(n * D * sizeof *xi);
+	double		*xi = malloc(n * n * sizeof *xi);
+	double		*g2 = malloc(n * D * sizeof *g2);
 	double		 em[P], ec[P * P], tm[P], tc[P * P];
 	int		*ok = malloc(n * sizeof *ok);
 
@@ -592,13 +593,14 @@ test_etki_eki_large_ensemble(void **state)
 	forward(&L, n, u0, g);
 	for (i = 0; i < n; i++)
 		ok[i] = 1;
-	for (i = 0; i < n * D; i++)
+	for (i = 0; i < n * n; i++)
 		xi[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
 	memcpy(ue, u0, n * P * sizeof *ue);
 	memcpy(ut, u0, n * P * sizeof *ut);
+	memcpy(g2, g, n * D * sizeof *g2);
 	assert_int_equal(eki_update(n, P, D, ue, g, ok, L.y, &L.nf, 1.0, xi,
 	    NULL), 0);
-	assert_int_equal(etki_update(n, P, D, ut, g, ok, L.y, &L.nf, 1.0, NULL),
+	assert_int_equal(etki_update(n, P, D, ut, g2, ok, L.y, &L.nf, 1.0, NULL),
 	    0);
 	moments(n, ue, em, ec);
 	moments(n, ut, tm, tc);
@@ -607,7 +609,7 @@ test_etki_eki_large_ensemble(void **state)
 	/* Both come from the same prior sample: closer to each other. */
 	for (i = 0; i < P; i++)
 		assert_true(fabs(em[i] - tm[i]) < 3 * sqrt(L.cov[i * P + i] / n));
-	free(u0); free(ue); free(ut); free(g); free(xi); free(ok);
+	free(u0); free(ue); free(ut); free(g); free(g2); free(xi); free(ok);
 	noise_factor_release(&L.nf);
 	gsl_rng_free(r);
 }
@@ -622,7 +624,7 @@ eki_steps_to_posterior(const struct linear *L, size_t n, const double *dt,
     size_t k, gsl_rng *r)
 {
 	double	*u = malloc(n * P * sizeof *u), *g = malloc(n * D * sizeof *g);
-	double	*xi = malloc(n * D * sizeof *xi), m[P], c[P * P];
+	double	*xi = malloc(n * n * sizeof *xi), m[P], c[P * P];
 	int	*ok = malloc(n * sizeof *ok);
 	size_t	 i, s;
 
@@ -631,7 +633,7 @@ eki_steps_to_posterior(const struct linear *L, size_t n, const double *dt,
 	sample_prior(L, n, u, r);
 	for (s = 0; s < k; s++) {
 		forward(L, n, u, g);
-		for (i = 0; i < n * D; i++)
+		for (i = 0; i < n * n; i++)
 			xi[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
 		assert_int_equal(eki_update(n, P, D, u, g, ok, L->y, &L->nf,
 		    dt[s], xi, NULL), 0);
@@ -684,7 +686,11 @@ test_esmda_weights(void **state)
 	gsl_rng_free(r);
 }
 
-/* Localization by a matrix of ones, or SEC with alpha 0, changes nothing. */
+/*
+ * Localization by a matrix of ones, or SEC with alpha 0, changes nothing:
+ * compared without perturbations, which the localized step draws in data
+ * space and eki_update in ensemble space (same law, other draws).
+ */
 static void
 test_localization_identity(void **state)
 {
@@ -704,7 +710,7 @@ test_localization_identity(void **state)
 		u[i] = gsl_ran_gaussian(r, 1.0);
 	for (i = 0; i < n * d; i++) {
 		g[i] = gsl_ran_gaussian(r, 1.0) + u[(i / d) * p + i % p];
-		xi[i] = gsl_ran_gaussian(r, 1.0);
+		xi[i] = 0;
 	}
 	for (i = 0; i < d; i++) {
 		y[i] = gsl_ran_gaussian(r, 1.0);
@@ -716,8 +722,9 @@ test_localization_identity(void **state)
 		ok[i] = i != 4;
 	assert_int_equal(noise_factor_init(&nf, d, sd, NULL, NULL), 0);
 	memcpy(u1, u, n * p * sizeof *u);
-	memcpy(x1, xi, n * d * sizeof *xi);
-	assert_int_equal(eki_update(n, p, d, u1, g, ok, y, &nf, 0.5, x1, NULL), 0);
+	memcpy(x1, g, n * d * sizeof *g);
+	assert_int_equal(eki_update(n, p, d, u1, x1, ok, y, &nf, 0.5, xi, NULL),
+	    0);
 	memcpy(u2, u, n * p * sizeof *u);
 	memcpy(x1, xi, n * d * sizeof *xi);
 	assert_int_equal(eki_update_localized(n, p, d, u2, g, ok, y, &nf, 0.5, x1,
