@@ -17,6 +17,7 @@
 struct noise_factor {
 	size_t		 d;
 	const double	*std;		/* diagonal noise: L = diag(std) */
+	double		*inv;		/* diagonal noise: 1 / std */
 	double		*chol;		/* full noise: lower factor, d x d */
 };
 

@@ -357,8 +357,12 @@ sweep_temps(const char *dir, int depth, double age)
 int
 mkdirs(const char *path, char **cause)
 {
-	char	*p = xstrdup(path), *s;
+	char	*p, *s;
 
+	/* Most calls create one folder in one that exists: try that first. */
+	if (mkdir(path, 0777) == 0 || errno == EEXIST)
+		return 0;
+	p = xstrdup(path);
 	for (s = p + 1; *s; s++) {
 		if (*s != '/')
 			continue;

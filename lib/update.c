@@ -7,8 +7,10 @@
  * computed again from the same published inputs and random state).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <gsl/gsl_randist.h>
 
 #include "lib/calib.h"
@@ -37,22 +39,99 @@ mean_std(const double *v, size_t n, size_t stride, double *mean, double *std,
 		*count = k;
 }
 
+/* What collect's readers share: member m's status, and why it failed. */
+struct collector {
+	const struct experiment		*e;
+	const struct observations	*o;
+	const struct noise_factor	*nf;
+	struct results			*r;
+	struct member_status		*st;
+	char				**why;
+	size_t				 from, to;	/* members [from, to) */
+	int				 legacy;	/* 1: only those */
+};
+
+/*
+ * Read members [from, to) of c into their rows, with their checksums and
+ * misfits; a failed member's row is NaN.  The members whose status predates
+ * the kept values are read only with legacy set: their outputs may be HDF5,
+ * whose library is not thread-safe.
+ */
+static void *
+collect_range(void *arg)
+{
+	struct collector	*c = arg;
+	struct results		*r = c->r;
+	double			*row;
+	size_t			 m, k;
+
+	for (m = c->from; m < c->to; m++) {
+		if (c->st[m].success && (c->st[m].attempt_id[0] == '\0') !=
+		    c->legacy)
+			continue;
+		row = r->g + m * r->d;
+		if (c->st[m].success && read_member_values(c->e, r->iteration,
+		    m + 1, r->d, &c->st[m], row, &c->why[m]) == 0) {
+			r->ok[m] = 1;
+			r->checksum[m] = output_checksum(row, r->d);
+			r->misfit[m] = data_misfit(c->nf, c->o->y, row);
+			continue;
+		}
+		for (k = 0; k < r->d; k++)
+			row[k] = NAN;
+	}
+	return NULL;
+}
+
+/*
+ * Read the members in threads, one per processor up to 8: from the page
+ * cache, reading is a copy that one core cannot do at memory speed.
+ */
+static void
+collect_parallel(struct collector *c, size_t n)
+{
+	struct collector	 part[8];
+	pthread_t		 t[8];
+	long			 cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t			 k, nt = cpus > 8 ? 8 : cpus < 1 ? 1 : cpus;
+	int			 started[8] = { 0 };
+
+	if (nt > n)
+		nt = n ? n : 1;
+	for (k = 0; k < nt; k++) {
+		part[k] = *c;
+		part[k].from = n * k / nt;
+		part[k].to = n * (k + 1) / nt;
+		started[k] = k > 0 && pthread_create(&t[k], NULL, collect_range,
+		    &part[k]) == 0;
+		if (k > 0 && !started[k])
+			collect_range(&part[k]);
+	}
+	collect_range(&part[0]);
+	for (k = 1; k < nt; k++)
+		if (started[k])
+			pthread_join(t[k], NULL);
+	c->from = 0;
+	c->to = n;
+	c->legacy = 1;
+	collect_range(c);
+}
+
 /*
  * Gather the members' outputs of iteration it into r: the values calib exec
- * kept, read straight into their rows of r->g, with their checksums and
- * misfits.  A member whose values cannot be read counts as failed, as one
- * whose output was unusable always has; rep says which.
+ * kept, read straight into their rows of r->g.  A member whose values
+ * cannot be read counts as failed, as one whose output was unusable always
+ * has; rep says which.
  */
 static int
 collect(const struct experiment *e, long it, const struct observations *o,
     const struct noise_factor *nf, struct results *r,
     struct update_report *rep, char **cause)
 {
-	struct member_status	 st;
-	double			*row;
-	char			*dir, *why = NULL;
-	size_t			 m, k;
-	int			 got;
+	struct collector	 c = { e, o, nf, r, NULL, NULL, 0, 0, 0 };
+	char			*dir;
+	size_t			 m;
+	int			 rc = 0;
 
 	r->iteration = it;
 	r->n = e->ensemble_size;
@@ -61,30 +140,25 @@ collect(const struct experiment *e, long it, const struct observations *o,
 	r->ok = xcalloc(r->n, sizeof *r->ok);
 	r->checksum = xcalloc(r->n, sizeof *r->checksum);
 	r->misfit = xmallocarray(r->n, sizeof *r->misfit);
-	for (m = 0; m < r->n; m++) {
-		row = r->g + m * r->d;
+	c.st = xcalloc(r->n, sizeof *c.st);
+	c.why = xcalloc(r->n, sizeof *c.why);
+	for (m = 0; m < r->n && rc == 0; m++) {
 		r->misfit[m] = NAN;
 		dir = member_dir(e, it, m + 1);
-		got = status_read(dir, &st, cause);
+		rc = status_read(dir, &c.st[m], cause) < 0 ? -1 : 0;
 		free(dir);
-		if (got < 0)
-			return -1;
-		if (st.success && read_member_values(e, it, m + 1, r->d, &st,
-		    row, &why) == 0) {
-			r->ok[m] = 1;
-			r->checksum[m] = output_checksum(row, r->d);
-			r->misfit[m] = data_misfit(nf, o->y, row);
-			continue;
-		}
-		if (why != NULL && rep->n_unreadable++ == 0)
-			snprintf(rep->unreadable, sizeof rep->unreadable,
-			    "member %zu: %s", m + 1, why);
-		free(why);
-		why = NULL;
-		for (k = 0; k < r->d; k++)
-			row[k] = NAN;
 	}
-	return 0;
+	if (rc == 0)
+		collect_parallel(&c, r->n);
+	for (m = 0; m < r->n; m++) {
+		if (c.why[m] != NULL && rep->n_unreadable++ == 0)
+			snprintf(rep->unreadable, sizeof rep->unreadable,
+			    "member %zu: %s", m + 1, c.why[m]);
+		free(c.why[m]);
+	}
+	free(c.why);
+	free(c.st);
+	return rc;
 }
 
 static size_t

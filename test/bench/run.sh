@@ -1,33 +1,28 @@
 #!/bin/sh
-# make bench: calib update with eki and etki for N_ens in {100, 1000} and
-# N_obs up to 1e6, with N_par = 100, beside the floor: one dsyrk of the same
-# S on this machine.
+# make bench: calib update with eki and etki at N_ens x N_obs from 250 x 1e5
+# to 1000 x 1e6, with N_par = 100, each beside its floor timed in the same
+# process on the same files; then calib report on a long calibration.
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b="$top/test/bench/bench_update"
 work="$top/test/trash/bench"
-printf '%-6s %6s %8s %6s  %10s %10s  %10s %7s\n' method N_ens N_obs N_par \
-	"update s" "peak MiB" "dsyrk s" ratio
-for case in "100 10000" "100 100000" "1000 100000" "100 1000000"; do
-	set -- $case
-	n=$1 d=$2
-	floor=$("$b" syrk $n $d)
-	for method in eki etki; do
-		rm -rf "$work"
-		"$b" prepare "$work" $n $d 100 $method >/dev/null
-		set -- $("$b" update "$top/calib" "$work/output")
-		printf '%-6s %6d %8d %6d  %10.3f %10.0f  %10.3f %7.1f\n' $method \
-			$n $d 100 "$1" "$2" "$floor" \
-			"$(echo "$1 $floor" | awk '{ print $1 / $2 }')"
-	done
-done
 rm -rf "$work"
-echo
-echo "update s: wall time of 'calib update' (reading every member's"
-echo "output, writing results.h5 and the next iteration); peak MiB: its"
-echo "maximum resident set; dsyrk s: one cblas_dsyrk of S (N_ens x N_obs),"
-echo "the floor of both ensemble-space updates (eki adds one GEMM of the"
-echo "same size for the perturbed innovations, etki one GEMV)."
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$b" table "$top/calib" "$work"
+rm -rf "$work"
+cat <<'EOF'
+
+update s: wall time of 'calib update' (reading every member's kept values,
+whitening them, the update, results.h5 and the next iteration's files).
+floor s: timed in this process just before each update, on the same files:
+read, one sequential read of every member's values into one N x d array;
+syrk, one cblas_dsyrk of it (S S'); ens, the ensemble-space work the method
+needs (eki: pivoted Cholesky of S S', the n x n product with the normals
+and the solve; etki: the eigendecomposition of S S').  ratio: update over
+floor, per pair.  Min and median of 3 pairs.  peak MiB: the update's
+maximum resident set (median); /data: over the N x d doubles it reads.
+EOF
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # calib report on a long calibration: its state written directly (no
 # model runs), then the report drawn three times.
