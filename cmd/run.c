@@ -19,6 +19,7 @@
 #include "lib/fsio.h"
 #include "lib/runlock.h"
 #include "lib/util.h"
+#include "schedulers/scheduler.h"
 
 static const char usage_text[] =
     "usage: calib run [-dnv] [-b backend] [-j jobs] [--report] "
@@ -454,6 +455,7 @@ cmd_run(int argc, char **argv)
 	struct experiment	 e;
 	char			*cause = NULL, *warning = NULL, self[PATH_MAX];
 	ssize_t			 len;
+	size_t			 nobs;
 	int			 rc, lock;
 
 	if ((rc = parse_args(argc, argv, &a)) >= 0)
@@ -466,6 +468,13 @@ cmd_run(int argc, char **argv)
 	self[len] = '\0';
 	if ((rc = open_experiment(a.experiment, &e)) != EXIT_OK)
 		return rc;
+	/*
+	 * The local backend's members run as forks of this process, which
+	 * counts the observations once for them all.
+	 */
+	local_exec_in_process(cmd_exec);
+	if (newest_iteration(&e) >= 0)
+		(void)observations_count(&e, &nobs, NULL);
 	/*
 	 * What would fail in every job fails here, before anything is
 	 * submitted: the model's program, the job scripts (and nothing that

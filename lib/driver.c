@@ -94,15 +94,50 @@ backoff(struct driver *d)
 	d->interval = fmin(d->interval * 1.5, d->e->backend.poll_interval);
 }
 
+/* Order of job infos: by id, then task. */
+static int
+info_cmp(const struct job_info *a, const char *id, long task)
+{
+	int	 c = strcmp(a->id, id);
+
+	return c ? c : a->task < task ? -1 : a->task > task;
+}
+
+static int
+info_order(const void *a, const void *b)
+{
+	const struct job_info *y = b;
+
+	return info_cmp(a, y->id, y->task);
+}
+
+/*
+ * Sort what the scheduler said, so that info_in finds a member's task by
+ * bisection: the driver looks up every member at every poll.
+ */
+static void
+info_sort(struct job_info *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof *v, info_order);
+}
+
+/* The first info of task `task` of job id in v (sorted by info_sort). */
 static const struct job_info *
 info_in(const struct job_info *v, size_t n, const char *id, long task)
 {
-	size_t	 i;
+	size_t	 lo = 0, hi = n, mid;
 
-	for (i = 0; id && i < n; i++)
-		if (!strcmp(v[i].id, id) && v[i].task == task)
-			return &v[i];
-	return NULL;
+	if (id == NULL)
+		return NULL;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (info_cmp(&v[mid], id, task) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && info_cmp(&v[lo], id, task) == 0 ? &v[lo] : NULL;
 }
 
 /* Is any task of job id still queued or running? */
@@ -179,6 +214,7 @@ poll_jobs(struct driver *d, long it, char **cause)
 	rc = d->sc->query(d->s, ids, n, &d->info, &d->ninfo, &why);
 	free(ids);
 	if (rc == 0) {
+		info_sort(d->info, d->ninfo);
 		d->failing = 0;
 		if (n > 0 && d->o->verbose)
 			note(d, "poll %zu: %zu jobs asked about, %zu tasks known",
@@ -776,6 +812,8 @@ resolve(struct driver *d, long it, struct member *ms, char **cause)
 		r = sched_history(d->s, ask, nask, &hist, &nhist, cause);
 		if (r == 1)
 			d->history = 0;
+		else if (r == 0)
+			info_sort(hist, nhist);
 	}
 	free(ask);
 	job_info_free(hist, nhist);

@@ -36,38 +36,73 @@
 #define KILL_GRACE	10.0
 
 /*
- * The model's process: errfd (close-on-exec) carries errno back to calib
- * exec when the model cannot be started, so that the status says why.
+ * The model's process, started by vfork: it shares calib exec's memory
+ * until it executes the model, so it only makes system calls and writes
+ * on its stack (no stdio, no allocation, no environment changes: envp was
+ * built before).  errfd (close-on-exec) carries errno back to calib exec
+ * when the model cannot be started, so that the status says why.
  */
 static void
 child(char **argv, const char *dir, int logfd, int errfd,
-    const sigset_t *old, char **env)
+    const sigset_t *old, char **envp)
 {
-	size_t	 i;
-	int	 err;
+	char	 msg[512];
+	int	 err, n;
 
 	setpgid(0, 0);
 	/* If calib exec itself is killed outright, take the model with it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (chdir(dir) == -1) {
 		err = errno;
-		dprintf(logfd, "calib: %s: %s\n", dir, strerror(err));
+		n = snprintf(msg, sizeof msg, "calib: %s: %s\n", dir,
+		    strerror(err));
+		(void)!write(logfd, msg, n > 0 && n < (int)sizeof msg ? n : 0);
 		(void)!write(errfd, &err, sizeof err);
 		_exit(127);
 	}
-	for (i = 0; env[i]; i += 2)
-		setenv(env[i], env[i + 1], 1);
 	dup2(logfd, STDOUT_FILENO);
 	dup2(logfd, STDERR_FILENO);
 	if (logfd > 2)
 		close(logfd);
 	sigprocmask(SIG_SETMASK, old, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	execvp(argv[0], argv);
+	execvpe(argv[0], argv, envp);
 	err = errno;
-	fprintf(stderr, "calib: cannot run '%s': %s\n", argv[0], strerror(err));
+	n = snprintf(msg, sizeof msg, "calib: cannot run '%s': %s\n", argv[0],
+	    strerror(err));
+	(void)!write(STDERR_FILENO, msg, n > 0 && n < (int)sizeof msg ? n : 0);
 	(void)!write(errfd, &err, sizeof err);
 	_exit(127);
+}
+
+/*
+ * The model's environment: calib exec's, with each NAME, value pair of
+ * vars (NULL-terminated) set.
+ */
+static char **
+model_env(char **vars)
+{
+	char	**envp, **e;
+	size_t	 n = 0, k = 0, i, len;
+
+	for (e = environ; e && *e; e++)
+		n++;
+	for (i = 0; vars[i]; i += 2)
+		n++;
+	envp = xcalloc(n + 1, sizeof *envp);
+	for (e = environ; e && *e; e++) {
+		for (i = 0; vars[i]; i += 2) {
+			len = strlen(vars[i]);
+			if (!strncmp(*e, vars[i], len) && (*e)[len] == '=')
+				break;
+		}
+		if (vars[i] == NULL)
+			envp[k++] = xstrdup(*e);
+	}
+	for (i = 0; vars[i]; i += 2)
+		envp[k++] = xasprintf("%s=%s", vars[i], vars[i + 1]);
+	envp[k] = NULL;
+	return envp;
 }
 
 /* Wait for pid until deadline; 1 when it was reaped, into *wstatus. */
@@ -435,7 +470,7 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
     char **cause)
 {
 	char	*log = path_join(a->dir, "model.log"), t[32];
-	char	*env[18];
+	char	*env[18], **envp;
 	size_t	 i = 0;
 	ssize_t	 n;
 	int	 p[2];
@@ -463,16 +498,21 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	env[i] = NULL;
 	if (pipe2(p, O_CLOEXEC) == -1)
 		return failf(cause, "pipe: %s", strerror(errno));
-	if ((*pid = fork()) == -1) {
+	envp = model_env(env);
+	/*
+	 * vfork, not fork: calib exec may itself be a fork of a large driver
+	 * (the local backend), whose page tables a fork would copy only for
+	 * the model to replace them.
+	 */
+	if ((*pid = vfork()) == 0)
+		child(a->argv, a->dir, a->logfd, p[1], &a->old, envp);
+	for (i = 0; envp[i]; i++)
+		free(envp[i]);
+	free(envp);
+	if (*pid == -1) {
 		close(p[0]);
 		close(p[1]);
-		return failf(cause, "fork: %s", strerror(errno));
-	}
-	if (*pid == 0) {
-		fflush(NULL);
-		close(a->lockfd);
-		close(p[0]);
-		child(a->argv, a->dir, a->logfd, p[1], &a->old, env);
+		return failf(cause, "vfork: %s", strerror(errno));
 	}
 	setpgid(*pid, *pid);
 	close(p[1]);

@@ -70,6 +70,35 @@ struct local {
 
 static int	save_states(struct local *, char **);
 
+/* calib exec, run in the forked child (local_exec_in_process). */
+static int	(*exec_fn)(int, char **);
+
+void
+local_exec_in_process(int (*fn)(int, char **))
+{
+	exec_fn = fn;
+}
+
+/*
+ * Run task argv (calib exec) in this forked child: without the driver's
+ * files (its run lock above all, which must die with the driver), named
+ * for ps, and ended by _exit so that the driver's exit handlers do not run
+ * here.
+ */
+static void
+run_in_process(char **argv)
+{
+	int	 argc, rc;
+
+	for (argc = 0; argv[argc]; argc++)
+		;
+	closefrom(STDERR_FILENO + 1);
+	prctl(PR_SET_NAME, "calib exec");
+	rc = exec_fn(argc - 1, argv + 1);
+	fflush(NULL);
+	_exit(rc);
+}
+
 static int
 local_available(char **cause)
 {
@@ -188,6 +217,9 @@ child(struct local *l, struct ljob *j, struct ltask *t, pid_t parent)
 		setenv("CALIB_ARRAY_OFFSET", num, 1);
 	}
 	sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+	if (exec_fn != NULL && j->argv[1] != NULL &&
+	    !strcmp(j->argv[1], "exec"))
+		run_in_process(j->argv);
 	execv(j->argv[0], j->argv);
 	fprintf(stderr, "calib: cannot run '%s': %s\n", j->argv[0],
 	    strerror(errno));

@@ -141,4 +141,30 @@ check "member 2 ran once: a model failure is not retried" \
     grep -q '^attempt=1$' f/output/iteration_000/member_002/status
 check "its exec log says why" has f/output/iteration_000/member_002/exec.log "member 2 failed: exit status 3"
 
+# 7. A member of the local backend is a fork of its driver running calib
+#    exec (no new calib loads its libraries): named "calib exec" for ps,
+#    without the driver's files, its run lock above all.
+rm -f go
+SIZE=2 ITERATIONS=0 make_experiment fk
+echo "block $TRASH/go 1" >fk/mode
+"$CALIB" run fk/calib.yaml >fk.out 2>&1 &
+drv=$!
+check "the member runs" poll 30 sh -c \
+    "grep -q '^outcome=running' fk/output/iteration_000/member_001/status 2>/dev/null"
+member=$(for p in $(cat /proc/$drv/task/*/children 2>/dev/null); do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = "calib exec" ] && echo $p; done)
+check "as a child of the driver named calib exec" test -n "$member"
+check "from the driver's binary, not executed again" \
+    test "$(readlink /proc/$member/exe)" = "$(readlink /proc/$drv/exe)"
+ls -l /proc/$member/fd >fds 2>&1
+check "holding none of the driver's files (its run lock, its journal)" \
+    sh -c "! grep -q 'output.lock\|journal' fds"
+check "but its log and the member's lock" sh -c \
+    "grep -q member_001/exec.log fds && grep -q member_001/.lock fds"
+touch go
+wait $drv
+ok $? "and the run ends well"
+check "the model saw its member in the environment" \
+    grep -q '^CALIB_MEMBER=1$' fk/output/iteration_000/member_001/calib.env
+
 done_testing

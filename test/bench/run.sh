@@ -40,3 +40,58 @@ awk -v mib="$(du -sm "$work/output/report" | cut -f1)" '
 	"$work/times"
 rm -rf "$work"
 echo "report: 5 figures, each as SVG, PNG and PDF, and index.html."
+
+# Members at fork speed: 1000 members of the linear example's model (a C
+# program that writes 8 values) run by the local backend, 2 at once, beside
+# xargs -P 2 running the same model on the same parameter files; and calib
+# exec one member at a time beside the model alone.
+rm -rf "$work"
+mkdir -p "$work"
+ex="$top/share/examples/linear"
+cp "$ex/model" "$ex/obs.txt" "$work/"
+sed 's/^ensemble_size: .*/ensemble_size: 1000/; s/^iterations: .*/iterations: 0/' \
+	"$ex/calib.yaml" >"$work/calib.yaml"
+# calib exec runs members of an experiment only initialised (its iteration
+# stays open), each again with -f.
+mkdir "$work/e"
+cp "$work/model" "$work/obs.txt" "$work/calib.yaml" "$work/e/"
+"$top/calib" init "$work/e/calib.yaml" >/dev/null
+for rep in 1 2 3; do
+	rm -rf "$work/output"
+	"$b" time "$top/calib" run -j 2 "$work/calib.yaml" | sed 's/^/run /'
+	"$b" time /bin/sh -c "cd '$work' && ls -d output/iteration_000/member_* |
+	    xargs -P 2 -I{} ./model {}/parameters.env {}/xargs.txt" | sed 's/^/xargs /'
+	"$b" time /bin/sh -c "cd '$work/e' && for m in \$(seq 200); do
+	    '$top/calib' exec --job -f -i 0 -m \$m calib.yaml >/dev/null || exit 1; done" |
+	    sed 's/^/exec /'
+	"$b" time /bin/sh -c "cd '$work/e' && for m in \$(seq -w 0001 0200); do
+	    d=output/iteration_000/member_\$m
+	    ./model \$d/parameters.env \$d/alone.txt || exit 1; done" |
+	    sed 's/^/alone /'
+done >"$work/times"
+echo
+awk '
+	{ t[$1, ++n[$1]] = $2 }
+	function stat(k,   i, j, x, a) {
+		for (i = 1; i <= 3; i++) a[i] = t[k, i]
+		for (i = 1; i <= 3; i++) for (j = i + 1; j <= 3; j++)
+			if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
+		lo[k] = a[1]; med[k] = a[2]
+	}
+	END {
+		stat("run"); stat("xargs"); stat("exec"); stat("alone")
+		printf "%-44s %8s %8s\n", "members case", "min s", "median s"
+		printf "%-44s %8.3f %8.3f\n", "calib run -j 2, 1000 members (local)",
+		    lo["run"], med["run"]
+		printf "%-44s %8.3f %8.3f\n", "xargs -P 2, the same 1000 model runs",
+		    lo["xargs"], med["xargs"]
+		printf "%-44s %8.2f %8.2f\n", "  ratio", lo["run"] / lo["xargs"],
+		    med["run"] / med["xargs"]
+		printf "%-44s %8.2f %8.2f\n", "calib exec over the model, ms per member",
+		    (lo["exec"] - lo["alone"]) / 200 * 1000,
+		    (med["exec"] - med["alone"]) / 200 * 1000
+	}' "$work/times"
+echo "calib run includes init (the 1000 parameter files) and closing the"
+echo "iteration; calib exec: 200 members one after another, each run again (-f),"
+echo "as a batch job runs it (--job)."
+rm -rf "$work"
