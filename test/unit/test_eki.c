@@ -422,6 +422,7 @@ test_too_few_members(void **state)
 	assert_string_equal(cause, "1 successful members; the update needs at "
 	    "least 2");
 	free(cause);
+	noise_factor_release(&nf);
 }
 
 static void
