@@ -301,6 +301,40 @@ noise_square_root(size_t ns, double *Q)
 	return F;
 }
 
+double *
+gram_matrix(size_t n, size_t d, const double *S)
+{
+	double	*Q = xcalloc(n * n, sizeof *Q);
+	size_t	 i, j;
+
+	cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, n, d, 1.0, S, d,
+	    0.0, Q, n);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			Q[j * n + i] = Q[i * n + j];
+	return Q;
+}
+
+/*
+ * What eki and etki share: the successful members s, their centred
+ * parameters A / sqrt(ns - 1), the whitened innovation of the mean r, and
+ * S in g's storage; then Q = S S', the one product of size ns^2 d.
+ */
+static int
+transform_setup(struct subset *s, size_t n, size_t p, size_t d,
+    const double *u, double *g, const int *ok, const double *y,
+    const struct noise_factor *nf, double dt, double **A, double **r,
+    double **Q, char **cause)
+{
+	if (subset_init(s, n, p, d, u, g, ok, cause) != 0)
+		return -1;
+	*A = centred_u(s, p, u, 1 / sqrt(s->ns - 1.0));
+	*r = mean_innovation(s, d, y, nf, dt);
+	centre_in_place(s, d, g, sqrt(dt / (s->ns - 1.0)), nf);
+	*Q = gram_matrix(s->ns, d, g);
+	return 0;
+}
+
 int
 eki_update(size_t n, size_t p, size_t d, double *u, double *g,
     const int *ok, const double *y, const struct noise_factor *nf, double dt,
@@ -311,19 +345,12 @@ eki_update(size_t n, size_t p, size_t d, double *u, double *g,
 	size_t		 ns, i, j;
 	int		 info, rc = -1;
 
-	if (subset_init(&s, n, p, d, u, g, ok, cause) != 0)
+	if (transform_setup(&s, n, p, d, u, g, ok, y, nf, dt, &A, &r, &Q,
+	    cause) != 0)
 		return -1;
 	ns = s.ns;
-	A = centred_u(&s, p, u, 1 / sqrt(ns - 1.0));
-	r = mean_innovation(&s, d, y, nf, dt);
-	S = centre_in_place(&s, d, g, sqrt(dt / (ns - 1.0)), nf);
-	/* Q = S S', the one product of size ns^2 d; K = I + Q. */
-	Q = xcalloc(ns * ns, sizeof *Q);
-	cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, ns, d, 1.0, S, d,
-	    0.0, Q, ns);
-	for (i = 0; i < ns; i++)
-		for (j = 0; j < i; j++)
-			Q[j * ns + i] = Q[i * ns + j];
+	S = g;
+	/* K = I + Q. */
 	K = xmallocarray(ns * ns, sizeof *K);
 	memcpy(K, Q, ns * ns * sizeof *K);
 	for (i = 0; i < ns; i++)
@@ -470,16 +497,12 @@ etki_update(size_t n, size_t p, size_t d, double *u, double *g,
 	size_t		 i, j, k, ns;
 	int		 info, rc = -1;
 
-	if (subset_init(&s, n, p, d, u, g, ok, cause) != 0)
+	if (transform_setup(&s, n, p, d, u, g, ok, y, nf, dt, &X, &r, &K,
+	    cause) != 0)
 		return -1;
 	ns = s.ns;
-	X = centred_u(&s, p, u, 1 / sqrt(ns - 1.0));
-	r = mean_innovation(&s, d, y, nf, dt);
-	S = centre_in_place(&s, d, g, sqrt(dt / (ns - 1.0)), nf);
-	/* K = S S' by one SYRK, then K = V diag(lam) V'. */
-	K = xcalloc(ns * ns, sizeof *K);
-	cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, ns, d, 1.0, S, d,
-	    0.0, K, ns);
+	S = g;
+	/* K = S S', then K = V diag(lam) V'. */
 	lam = xmallocarray(ns, sizeof *lam);
 	V = NULL;
 	T = xmallocarray(ns * ns, sizeof *T);

@@ -34,6 +34,9 @@ void	 noise_whiten(const struct noise_factor *, double *v, size_t rows);
 /* Same with L^-T: together, Gamma^-1 = L^-T L^-1. */
 void	 noise_whiten_t(const struct noise_factor *, double *v, size_t rows);
 
+/* S S' (n x n, full) of the n rows of S (n x d), by one SYRK. */
+double	*gram_matrix(size_t n, size_t d, const double *S);
+
 /* (y - g)' Gamma^-1 (y - g) / d: about 1 for outputs as close as the noise. */
 double	 data_misfit(const struct noise_factor *, const double *y,
 	    const double *g);

@@ -120,12 +120,7 @@ uki_analysis(size_t p, size_t d, const double *u, const double *g,
 		for (k = 0; k < p; k++)
 			yt[d + k] = (r[k] - u[k]) / s0[k];
 	}
-	M = xcalloc(n * n, sizeof *M);
-	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, e, 1.0, S, e,
-	    0.0, M, n);
-	for (j = 0; j < n; j++)
-		for (k = 0; k < j; k++)
-			M[j * n + k] = M[k * n + j];
+	M = gram_matrix(n, e, S);
 	/* Right-hand sides [S yt | M A] (n x (1 + p)), solved with M + 2I. */
 	Q = xmallocarray(n * (1 + p), sizeof *Q);
 	b = xmallocarray(n, sizeof *b);
