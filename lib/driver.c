@@ -103,23 +103,43 @@ info_cmp(const struct job_info *a, const char *id, long task)
 	return c ? c : a->task < task ? -1 : a->task > task;
 }
 
+/* An info and its place in the scheduler's answer, to sort stably. */
+struct keyed_info {
+	struct job_info	 v;
+	size_t		 at;
+};
+
 static int
 info_order(const void *a, const void *b)
 {
-	const struct job_info *y = b;
+	const struct keyed_info *x = a, *y = b;
+	int c = info_cmp(&x->v, y->v.id, y->v.task);
 
-	return info_cmp(a, y->id, y->task);
+	return c ? c : x->at < y->at ? -1 : x->at > y->at;
 }
 
 /*
  * Sort what the scheduler said, so that info_in finds a member's task by
- * bisection: the driver looks up every member at every poll.
+ * bisection: the driver looks up every member at every poll.  Stable: of
+ * two infos of one task, the first the scheduler gave still comes first.
  */
 static void
 info_sort(struct job_info *v, size_t n)
 {
-	if (n > 1)
-		qsort(v, n, sizeof *v, info_order);
+	struct keyed_info	*k;
+	size_t			 i;
+
+	if (n < 2)
+		return;
+	k = xmallocarray(n, sizeof *k);
+	for (i = 0; i < n; i++) {
+		k[i].v = v[i];
+		k[i].at = i;
+	}
+	qsort(k, n, sizeof *k, info_order);
+	for (i = 0; i < n; i++)
+		v[i] = k[i].v;
+	free(k);
 }
 
 /* The first info of task `task` of job id in v (sorted by info_sort). */

@@ -284,16 +284,21 @@ add_rows(const struct subset *s, size_t p, const double *D, double *u)
  * rank r, so F = P L, whose columns past r are zero.
  */
 static double *
-noise_square_root(size_t ns, double *Q)
+noise_square_root(size_t ns, double *Q, char **cause)
 {
-	double		*F = xcalloc(ns * ns, sizeof *F);
+	double		*F;
 	lapack_int	*piv = xmallocarray(ns, sizeof *piv), rank = 0;
 	size_t		 i, k;
 	int		 info;
 
 	info = LAPACKE_dpstrf(LAPACK_ROW_MAJOR, 'L', ns, Q, ns, piv, &rank, -1);
-	if (info < 0)
-		rank = 0;
+	if (info < 0) {
+		free(piv);
+		failf(cause, "the ensemble-space factor of the perturbations "
+		    "failed (dpstrf: %d)", info);
+		return NULL;
+	}
+	F = xcalloc(ns * ns, sizeof *F);
 	for (i = 0; i < ns; i++)
 		for (k = 0; k <= i && k < (size_t)rank; k++)
 			F[(piv[i] - 1) * ns + k] = Q[i * ns + k];
@@ -366,7 +371,10 @@ eki_update(size_t n, size_t p, size_t d, double *u, double *g,
 	for (i = 0; i < ns; i++)
 		for (j = 0; j < ns; j++)
 			X[i * ns + j] = D[i] - sqrt(ns - 1.0) * Q[i * ns + j];
-	F = noise_square_root(ns, Q);
+	if ((F = noise_square_root(ns, Q, cause)) == NULL) {
+		free(D);
+		goto out;
+	}
 	/* H: column j is member idx[j]'s row of h, its first ns entries. */
 	for (i = 0; i < ns; i++)
 		for (j = 0; j < ns; j++)

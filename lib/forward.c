@@ -37,27 +37,26 @@
 
 /*
  * The model's process, started by vfork: it shares calib exec's memory
- * until it executes the model, so it only makes system calls and writes
- * on its stack (no stdio, no allocation, no environment changes: envp was
- * built before).  errfd (close-on-exec) carries errno back to calib exec
- * when the model cannot be started, so that the status says why.
+ * until it executes the model, so it only makes system calls (no stdio,
+ * no allocation, no environment changes: envp was built before).  errfd
+ * (close-on-exec) carries the step that failed and its errno back to calib
+ * exec when the model cannot be started, which writes the message.
  */
+enum { START_CHDIR, START_EXEC };
+
 static void
 child(char **argv, const char *dir, int logfd, int errfd,
     const sigset_t *old, char **envp)
 {
-	char	 msg[512];
-	int	 err, n;
+	int	 why[2];
 
 	setpgid(0, 0);
 	/* If calib exec itself is killed outright, take the model with it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (chdir(dir) == -1) {
-		err = errno;
-		n = snprintf(msg, sizeof msg, "calib: %s: %s\n", dir,
-		    strerror(err));
-		(void)!write(logfd, msg, n > 0 && n < (int)sizeof msg ? n : 0);
-		(void)!write(errfd, &err, sizeof err);
+		why[0] = START_CHDIR;
+		why[1] = errno;
+		(void)!write(errfd, why, sizeof why);
 		_exit(127);
 	}
 	dup2(logfd, STDOUT_FILENO);
@@ -67,11 +66,9 @@ child(char **argv, const char *dir, int logfd, int errfd,
 	sigprocmask(SIG_SETMASK, old, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	execvpe(argv[0], argv, envp);
-	err = errno;
-	n = snprintf(msg, sizeof msg, "calib: cannot run '%s': %s\n", argv[0],
-	    strerror(err));
-	(void)!write(STDERR_FILENO, msg, n > 0 && n < (int)sizeof msg ? n : 0);
-	(void)!write(errfd, &err, sizeof err);
+	why[0] = START_EXEC;
+	why[1] = errno;
+	(void)!write(errfd, why, sizeof why);
 	_exit(127);
 }
 
@@ -473,7 +470,7 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	char	*env[18], **envp;
 	size_t	 i = 0;
 	ssize_t	 n;
-	int	 p[2];
+	int	 p[2], why[2], err;
 
 	a->logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	if (a->logfd == -1) {
@@ -506,23 +503,30 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 	 */
 	if ((*pid = vfork()) == 0)
 		child(a->argv, a->dir, a->logfd, p[1], &a->old, envp);
+	err = errno;
 	for (i = 0; envp[i]; i++)
 		free(envp[i]);
 	free(envp);
 	if (*pid == -1) {
 		close(p[0]);
 		close(p[1]);
-		return failf(cause, "vfork: %s", strerror(errno));
+		return failf(cause, "vfork: %s", strerror(err));
 	}
 	setpgid(*pid, *pid);
 	close(p[1]);
 	/* The pipe closes at exec, or carries why there was none. */
-	while ((n = read(p[0], &a->start_errno, sizeof a->start_errno)) == -1 &&
-	    errno == EINTR)
+	while ((n = read(p[0], why, sizeof why)) == -1 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof a->start_errno)
-		a->start_errno = 0;
 	close(p[0]);
+	a->start_errno = 0;
+	if (n != (ssize_t)sizeof why)
+		return 0;
+	a->start_errno = why[1];
+	if (why[0] == START_CHDIR)
+		dprintf(a->logfd, "calib: %s: %s\n", a->dir, strerror(why[1]));
+	else
+		dprintf(a->logfd, "calib: cannot run '%s': %s\n", a->argv[0],
+		    strerror(why[1]));
 	return 0;
 }
 

@@ -1214,7 +1214,7 @@ read_kept(const char *path, size_t d, double *g, char **cause)
 
 int
 read_member_values(const struct experiment *e, long it, long m, size_t d,
-    const struct member_status *st, double *g, char **cause)
+    const struct member_status *st, double *g, int keep, char **cause)
 {
 	char	*dir, *path;
 	double	*v;
@@ -1230,14 +1230,15 @@ read_member_values(const struct experiment *e, long it, long m, size_t d,
 	}
 	/*
 	 * The compatibility path: a status file from before calib kept the
-	 * values has no attempt_id, and its output is all there is.  It is
-	 * kept now, as calib exec would have, so that results.h5 can name
-	 * it.
+	 * values has no attempt_id, and its output is all there is.  The
+	 * update keeps it now, as calib exec would have, so that results.h5
+	 * can name it.
 	 */
 	if ((rc = read_member_output(e, it, m, d, &v, cause)) == 0) {
 		memcpy(g, v, d * sizeof *g);
 		free(v);
-		rc = keep_member_output(dir, g, d, cause);
+		if (keep)
+			rc = keep_member_output(dir, g, d, cause);
 	}
 	free(dir);
 	return rc;

@@ -177,11 +177,12 @@ int	 keep_member_output(const char *dir, const double *g, size_t d,
 /*
  * The values of a member whose status st says ok, as the update uses them,
  * into g (d values): MEMBER_KEPT, exactly d finite float64.  A status file
- * written before calib kept them (no attempt_id) has the output read again
- * and kept.
+ * written before calib kept them (no attempt_id) has the output read again,
+ * and with keep set (the update) written to MEMBER_KEPT.
  */
 int	 read_member_values(const struct experiment *, long it, long member,
-	    size_t d, const struct member_status *st, double *g, char **cause);
+	    size_t d, const struct member_status *st, double *g, int keep,
+	    char **cause);
 
 /* The checksum results.h5 records of a member's d kept values (XXH3). */
 uint64_t output_checksum(const double *g, size_t d);

@@ -71,7 +71,7 @@ open_members(const struct experiment *e, struct iter_summary *s,
 		    unsuccessful(&st, r, 0);
 		if (s->state[m] != MS_DONE || o == NULL)
 			continue;
-		if (read_member_values(e, s->iteration, m + 1, o->d, &st, g,
+		if (read_member_values(e, s->iteration, m + 1, o->d, &st, g, 0,
 		    &why) == 0)
 			s->misfit[m] = data_misfit(nf, o->y, g);
 		free(why);

@@ -71,10 +71,12 @@ collect_range(void *arg)
 			continue;
 		row = r->g + m * r->d;
 		if (c->st[m].success && read_member_values(c->e, r->iteration,
-		    m + 1, r->d, &c->st[m], row, &c->why[m]) == 0) {
+		    m + 1, r->d, &c->st[m], row, 1, &c->why[m]) == 0) {
 			r->ok[m] = 1;
 			r->checksum[m] = output_checksum(row, r->d);
-			r->misfit[m] = data_misfit(c->nf, c->o->y, row);
+			/* A full noise factor takes BLAS: after the threads. */
+			if (c->nf->chol == NULL)
+				r->misfit[m] = data_misfit(c->nf, c->o->y, row);
 			continue;
 		}
 		for (k = 0; k < r->d; k++)
@@ -115,6 +117,10 @@ collect_parallel(struct collector *c, size_t n)
 	c->to = n;
 	c->legacy = 1;
 	collect_range(c);
+	for (k = 0; c->nf->chol != NULL && k < n; k++)
+		if (c->r->ok[k])
+			c->r->misfit[k] = data_misfit(c->nf, c->o->y,
+			    c->r->g + k * c->r->d);
 }
 
 /*
@@ -351,7 +357,7 @@ recorded(const struct experiment *e, long it, struct update_report *rep,
 	if (!iteration_final(e, it, NULL) && !(iteration_closed(e, it) &&
 	    iteration_exists(e, it + 1)))
 		return 0;
-	if (results_read(e, it, &r, cause) != 0)
+	if (results_read_outcomes(e, it, &r, cause) != 0)
 		return -1;
 	rep->n = r.n;
 	rep->final = it == e->iterations || r.stop[0] != '\0';

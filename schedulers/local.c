@@ -17,6 +17,7 @@
  * owner file, is alive; it cancels them by stopping that driver.
  */
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,8 +96,19 @@ run_in_process(char **argv)
 	closefrom(STDERR_FILENO + 1);
 	prctl(PR_SET_NAME, "calib exec");
 	rc = exec_fn(argc - 1, argv + 1);
-	fflush(NULL);
+	if (fflush(NULL) != 0 && rc == 0)
+		rc = 1;
 	_exit(rc);
+}
+
+/* Is path this very executable (not another calib, or a wrapper)? */
+static int
+is_self(const char *path)
+{
+	struct stat	 a, b;
+
+	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static int
@@ -218,7 +230,7 @@ child(struct local *l, struct ljob *j, struct ltask *t, pid_t parent)
 	}
 	sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
 	if (exec_fn != NULL && j->argv[1] != NULL &&
-	    !strcmp(j->argv[1], "exec"))
+	    !strcmp(j->argv[1], "exec") && is_self(j->argv[0]))
 		run_in_process(j->argv);
 	execv(j->argv[0], j->argv);
 	fprintf(stderr, "calib: cannot run '%s': %s\n", j->argv[0],

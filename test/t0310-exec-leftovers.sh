@@ -95,8 +95,14 @@ expect_rc 0 "the reference update runs"
 try "$CALIB" update b/calib.yaml
 expect_rc 0 "an update after the outputs changed runs"
 check "and computes the same next iteration: it used the kept values" same_next a b
+try "$CALIB" status c/calib.yaml
+expect_rc 0 "calib status reads members recorded by an older calib"
+check "and writes nothing into their folders" \
+    test ! -e c/output/iteration_000/member_001/kept.f64
 try "$CALIB" update c/calib.yaml
 expect_rc 0 "an update of members recorded by an older calib runs"
+check "and keeps their values, for results.h5 to name" \
+    test -s c/output/iteration_000/member_001/kept.f64
 if same_next a c; then rc=1; else rc=0; fi
 ok $rc "reading the outputs, as before kept.f64 existed"
 

@@ -54,6 +54,11 @@ check "to the same next iteration" sh -c \
 	'for f in saved/member_*/p.env; do cmp -s "$f" "ex/output/iteration_001/${f#saved/}" || exit 1; done'
 check "results.h5 holds no copy of the outputs" /usr/bin/python3 -c \
 	"import h5py; f = h5py.File('ex/output/iteration_000/results.h5'); assert 'G' not in f and f['checksum'].shape == (6,), list(f)"
+mv ex/output/iteration_000/member_001/kept.f64 kept2.saved
+try "$CALIB" update -i 0 ex/calib.yaml
+expect_rc 0 "an update of a closed iteration only reports, whatever became of its outputs"
+check "what results.h5 recorded" has out "iteration 0"
+mv kept2.saved ex/output/iteration_000/member_001/kept.f64
 
 # The last iteration is closed without a successor.
 rm -f ex/mode
