@@ -61,6 +61,9 @@ try "$CALIB" exec -i 0 -m 3 rel/calib.yaml
 expect_rc 1 "a program that is not there fails"
 check "saying why" has err \
     "member 3 failed: could not run '$TRASH/rel/m.sh': No such file or directory"
+check "and in model.log, where the model's own messages go" \
+    has rel/output/iteration_000/member_003/model.log \
+    "calib: cannot run '$TRASH/rel/m.sh': No such file or directory"
 
 echo "nan" >ex/mode
 try "$CALIB" exec -i 0 -m 2 ex/calib.yaml
