@@ -473,7 +473,7 @@ cmd_run(int argc, char **argv)
 	 * counts the observations once for them all.
 	 */
 	local_exec_in_process(cmd_exec);
-	if (newest_iteration(&e) >= 0)
+	if (a.sc == &sched_local && newest_iteration(&e) >= 0)
 		(void)observations_count(&e, &nobs, NULL);
 	/*
 	 * What would fail in every job fails here, before anything is

@@ -439,11 +439,12 @@ local_submit(struct sched *s, const struct job_request *q, char **id,
 	free(idx);
 	*id = xstrdup(j->id);
 	/*
-	 * The job is recorded: a task that cannot start now (fork failing)
-	 * starts at a later query, which reports the error if it persists.
+	 * The job is recorded; its tasks start at the next query, which the
+	 * driver makes at once, after it has journaled the job's id: a
+	 * driver killed in between leaves an intent that nothing ran from.
+	 * A task that cannot start then (fork failing) starts at a later
+	 * query, which reports the error if it persists.
 	 */
-	if (advance(l, &why) != 0)
-		free(why);
 	if (save_states(l, &why) != 0)
 		free(why);
 	return 0;

@@ -49,31 +49,27 @@ f.close()
 PY
 }
 cp h/output/iteration_000/results.h5 r0.h5
-h5edit h/output/iteration_000/results.h5 rank32
-try "$CALIB" status h/calib.yaml
+# results_edited EDIT COMMAND: a fresh copy of results.h5, edited, then
+# calib COMMAND on it.
+results_edited() {
+	cp r0.h5 h/output/iteration_000/results.h5
+	h5edit h/output/iteration_000/results.h5 "$1"
+	try "$CALIB" "$2" h/calib.yaml
+}
+results_edited rank32 status
 check "status on a results.h5 whose G has rank 32 fails cleanly" no_crash
 check "naming the file and the dataset" has err "iteration_000/results.h5: dataset 'G' has rank 32, expected 1 or 2"
-cp r0.h5 h/output/iteration_000/results.h5
-h5edit h/output/iteration_000/results.h5 short_success
-try "$CALIB" status h/calib.yaml
+results_edited short_success status
 check "a 'success' of the wrong length is refused" has err "dataset 'success' has 1 values, expected 3"
-cp r0.h5 h/output/iteration_000/results.h5
-h5edit h/output/iteration_000/results.h5 text_G
-try "$CALIB" status h/calib.yaml
+results_edited text_G status
 check "a G of strings is refused" has err "dataset 'G' is not numeric"
-cp r0.h5 h/output/iteration_000/results.h5
-h5edit h/output/iteration_000/results.h5 rank32_checksum
-try "$CALIB" status h/calib.yaml
+results_edited rank32_checksum status
 check "a checksum of rank 32 is refused" has err "dataset 'checksum' has rank 32, expected 1"
-cp r0.h5 h/output/iteration_000/results.h5
-h5edit h/output/iteration_000/results.h5 huge_d
-try "$CALIB" report h/calib.yaml
+results_edited huge_d report
 check "an absurd number of observations is refused before allocating" \
     has err "iteration_000/results.h5: missing or invalid attribute 'observations'"
 check "cleanly" no_crash
-cp r0.h5 h/output/iteration_000/results.h5
-h5edit h/output/iteration_000/results.h5 vlen_stop
-try "$CALIB" status h/calib.yaml
+results_edited vlen_stop status
 check "a variable-length 'stop' string is refused, not read as a pointer" \
     has err "unreadable attribute 'stop'"
 check "cleanly" no_crash
