@@ -65,6 +65,30 @@ prepare_member(const struct experiment *e, long m, const double *g, size_t d,
 	return rc;
 }
 
+/*
+ * An initialised experiment in dir: its calib.yaml (yaml, len bytes) and
+ * its d observations obs.f64.
+ */
+static int
+bench_experiment(const char *dir, const char *yaml, size_t len,
+    const double *obs, long d, struct experiment *e, char **cause)
+{
+	char	*path;
+	int	 rc;
+
+	mkdirs(dir, NULL);
+	path = path_join(dir, "obs.f64");
+	rc = write_file_atomic(path, obs, d * sizeof *obs, cause);
+	free(path);
+	path = path_join(dir, "calib.yaml");
+	if (rc == 0)
+		rc = write_file_atomic(path, yaml, len, cause) != 0 ||
+		    config_load(path, NULL, NULL, e, cause) != 0 ||
+		    init_experiment(e, 1, cause) != 0 ? -1 : 0;
+	free(path);
+	return rc;
+}
+
 static int
 prepare_from(const char *dir, long n, long d, long p, const char *method,
     const char *from)
@@ -72,30 +96,22 @@ prepare_from(const char *dir, long n, long d, long p, const char *method,
 	struct experiment	 e;
 	gsl_rng			*r = gsl_rng_alloc(gsl_rng_mt19937);
 	double			*g = xmallocarray(d, sizeof *g);
-	char			*cause = NULL, *yaml, *path;
+	char			*cause = NULL, *yaml;
 	long			 m, k;
+	int			 rc;
 
-	mkdirs(dir, NULL);
 	yaml = xasprintf("name: bench\nensemble_size: %ld\niterations: 1\n"
 	    "parameters:\n  u:\n    prior: {normal: {mean: 0, std: 1}}\n"
 	    "    size: %ld\nobservations:\n  values: obs.f64\n"
 	    "  noise: {std: 0.5}\nforward_model:\n  command: [/bin/false]\n"
 	    "  output: {file: out.f64}\nalgorithm: {method: %s}\n", n, p,
 	    method);
-	path = path_join(dir, "calib.yaml");
-	write_file_atomic(path, yaml, strlen(yaml), NULL);
-	free(yaml);
 	for (k = 0; k < d; k++)
 		g[k] = (gsl_rng_uniform(r) - 0.5);
-	free(path);
-	path = path_join(dir, "obs.f64");
-	write_file_atomic(path, g, d * sizeof *g, NULL);
-	free(path);
-	path = path_join(dir, "calib.yaml");
-	if (config_load(path, NULL, NULL, &e, &cause) != 0 ||
-	    init_experiment(&e, 1, &cause) != 0)
+	rc = bench_experiment(dir, yaml, strlen(yaml), g, d, &e, &cause);
+	free(yaml);
+	if (rc != 0)
 		goto fail;
-	free(path);
 	for (m = 1; m <= n; m++) {
 		for (k = 0; from == NULL && k < d; k++)
 			g[k] = (gsl_rng_uniform(r) - 0.5);
@@ -389,8 +405,8 @@ history(const char *dir, long n, long d, long p, long iterations)
 	char			*cause = NULL, *path;
 	long			 it, k;
 	size_t			 i;
+	int			 rc;
 
-	mkdirs(dir, NULL);
 	buf_addf(&y, "name: bench\nensemble_size: %ld\niterations: %ld\n"
 	    "parameters:\n", n, iterations);
 	for (k = 1; k <= p; k++)
@@ -398,18 +414,10 @@ history(const char *dir, long n, long d, long p, long iterations)
 		    k, k);
 	buf_addf(&y, "observations:\n  values: obs.f64\n  noise: {std: 0.5}\n"
 	    "forward_model:\n  command: [/bin/false]\n  output: {file: out.f64}\n");
-	path = path_join(dir, "calib.yaml");
-	write_file_atomic(path, y.s, y.len, NULL);
+	rc = bench_experiment(dir, y.s, y.len, obs, d, &e, &cause);
 	buf_release(&y);
-	free(path);
-	path = path_join(dir, "obs.f64");
-	write_file_atomic(path, obs, d * sizeof *obs, NULL);
-	free(path);
-	path = path_join(dir, "calib.yaml");
-	if (config_load(path, NULL, NULL, &e, &cause) != 0 ||
-	    init_experiment(&e, 1, &cause) != 0)
+	if (rc != 0)
 		goto fail;
-	free(path);
 	for (it = 0; it <= iterations; it++) {
 		if (history_results(&e, it, d, r, &cause) != 0)
 			goto fail;
