@@ -39,6 +39,7 @@ endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCALIB_VERSION='"$(VERSION)"' \
 	-DCALIB_DATADIR='"$(PREFIX)/share/calib"' \
 	$(if $(PLPLOT_SONAME),-DPLPLOT_SONAME='"$(PLPLOT_SONAME)"') \
+	-fPIC -fvisibility=hidden -ffunction-sections -fdata-sections \
 	-I. $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
 ifneq ($(V),1)
@@ -54,7 +55,19 @@ UNIT_SRC := $(wildcard test/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 EXAMPLE_BIN := share/examples/linear/model share/examples/lorenz96/model
 
-all: calib $(EXAMPLE_BIN)
+# calib is a front and a core (cmd/main.c): the front runs members and
+# links only what that needs; the linker drops the rest of the objects it
+# is given (--gc-sections), and would fail on any HDF5 or BLAS call left
+# reachable from it.  The core, calib-core.so, has every command.
+FRONT_OBJ := cmd/main.o cmd/exec.o cmd/common.o \
+	$(filter-out lib/vech5.o lib/priormatch.o,$(LIB_OBJ))
+FRONT_LIBS = $(shell pkg-config --libs yaml-0.1 libxxhash 2>/dev/null) -ldl -lm
+CORE_OBJ := $(filter-out cmd/main.o,$(CMD_OBJ)) $(LIB_OBJ)
+ifneq ($(SANITIZE),1)
+CORE_LDFLAGS := -Wl,-z,defs
+endif
+
+all: calib calib-core.so $(EXAMPLE_BIN)
 
 # Every object depends on the flags it was built with: a change of CFLAGS,
 # SANITIZE or DEVELOPER rewrites CALIB-CFLAGS and so rebuilds everything.
@@ -66,8 +79,13 @@ CALIB-CFLAGS: FORCE
 		echo "  FLAGS   $@"; echo "$$flags" >$@; \
 	fi
 
-calib: $(CMD_OBJ) $(LIB_OBJ)
-	$(Q_LD)$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ) $(PKG_LIBS) -lm
+calib: $(FRONT_OBJ)
+	$(Q_LD)$(CC) $(LDFLAGS) -Wl,--gc-sections -Wl,--as-needed -o $@ \
+	    $(FRONT_OBJ) $(FRONT_LIBS)
+
+calib-core.so: $(CORE_OBJ)
+	$(Q_LD)$(CC) $(LDFLAGS) $(CORE_LDFLAGS) -shared -o $@ $(CORE_OBJ) \
+	    $(PKG_LIBS) -lm
 
 %.o: %.c CALIB-CFLAGS
 	$(Q_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -161,7 +179,8 @@ $(FUZZ_BIN): test/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_OBJ) t
 # The examples the man pages point to go to share/calib/examples, built;
 # the bash completion where bash-completion looks for it.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/calib \
+		$(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
 		$(DESTDIR)$(PREFIX)/share/calib/templates/slurm \
 		$(DESTDIR)$(PREFIX)/share/calib/templates/pbs \
@@ -178,6 +197,7 @@ install: all
 	install -m 755 share/examples/lorenz96/demo.sh $(DESTDIR)$(PREFIX)/share/calib/examples/lorenz96
 	install -m 644 share/completion/calib.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/calib
 	install -m 755 calib $(DESTDIR)$(PREFIX)/bin/calib
+	install -m 644 calib-core.so $(DESTDIR)$(PREFIX)/lib/calib/calib-core.so
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7

@@ -16,6 +16,21 @@ int	 cmd_check(int, char **);
 int	 cmd_amend(int, char **);
 int	 cmd_backends(int, char **);
 
+/*
+ * The core's entry (cmd/core.c, in calib-core.so): dispatch argv to its
+ * command.  version is the front's CALIB_VERSION; a core of another
+ * version refuses.
+ */
+__attribute__((visibility("default")))
+int	 calib_core_main(int argc, char **argv, const char *version);
+/*
+ * calib exec in the front (cmd/main.c), without the core: run the member
+ * when it is one of calib's jobs and needs no HDF5; -1 when it must be
+ * left to the core's cmd_exec (which then does everything, errors
+ * included), else the exit status.
+ */
+int	 exec_light(int argc, char **argv);
+
 /* Print "calib: message" on stderr and free the message. */
 void	 error_cause(char *cause);
 /*

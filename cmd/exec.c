@@ -10,6 +10,7 @@
 #include "lib/forward.h"
 #include "lib/fsio.h"
 #include "lib/util.h"
+#include "lib/vecio.h"
 
 static const char usage_text[] =
     "usage: calib exec [-f] [--job] -i iteration [-m member] [experiment]\n";
@@ -49,8 +50,15 @@ failed(const struct experiment *e, long it, long m,
 	free(dir);
 }
 
-int
-cmd_exec(int argc, char **argv)
+struct exec_args {
+	long		 it, m;
+	int		 force, job, help;
+	const char	*experiment;
+};
+
+/* 0 when argv is right, -1 when it is not. */
+static int
+parse_args(int argc, char **argv, struct exec_args *a)
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
@@ -60,74 +68,147 @@ cmd_exec(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct experiment	 e;
-	struct member_status	 st;
-	const char		*arg;
-	char			*cause = NULL, *what;
-	long			 it = -1, m = -1;
-	int			 ch, rc, force = 0, job = 0, lock;
+	int	 ch;
 
+	memset(a, 0, sizeof *a);
+	a->it = a->m = -1;
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "fhi:m:", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'f':
-			force = 1;
+			a->force = 1;
 			break;
 		case 'J':
-			job = 1;
+			a->job = 1;
 			break;
 		case 'i':
-			if (cmd_number(optarg, &it) != 0)
-				return usage(usage_text, 0);
+			if (cmd_number(optarg, &a->it) != 0)
+				return -1;
 			break;
 		case 'm':
-			if (cmd_number(optarg, &m) != 0 || m < 1)
-				return usage(usage_text, 0);
+			if (cmd_number(optarg, &a->m) != 0 || a->m < 1)
+				return -1;
 			break;
 		case 'h':
-			return usage(usage_text, 1);
+			a->help = 1;
+			return 0;
 		default:
-			return usage(usage_text, 0);
+			return -1;
 		}
-	if (it < 0 || (arg = experiment_operand(argc, argv)) == NULL)
+	opterr = 1;
+	if (a->it < 0 || (a->experiment = experiment_operand(argc, argv)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Run member m of iteration it (d observations): the exit status. */
+static int
+run_member(const struct experiment *e, long it, long m, size_t d, int force)
+{
+	struct member_status	 st;
+	char			*cause = NULL;
+	int			 rc;
+
+	/*
+	 * A member that succeeded is not run again (a job requeued after a
+	 * node failure, a member run by hand meanwhile) unless asked to.
+	 */
+	if ((rc = forward_run(e, it, m, d, force, &st, &cause)) == 1) {
+		printf("calib exec: iteration %ld member %ld already succeeded "
+		    "(attempt %d%s%s); not running it again (-f runs it "
+		    "anyway)\n", it, m, st.attempt, st.job[0] ? ", job " : "",
+		    st.job);
+		return EXIT_OK;
+	}
+	if (rc != 0) {
+		error_cause(cause);
+		return EXIT_FAIL;
+	}
+	if (!st.success) {
+		failed(e, it, m, &st);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/*
+ * calib's jobs run members through the front, which loads neither HDF5 nor
+ * BLAS (cmd/main.c): what that takes is known here beforehand.  Anything
+ * else (run by hand, an experiment file changed, an iteration missing, an
+ * HDF5 output, observations not counted in observations.count, a usage
+ * error) goes to the core's cmd_exec, before anything is done.
+ */
+int
+exec_light(int argc, char **argv)
+{
+	struct exec_args	 a;
+	struct experiment	 e;
+	const char		*id = getenv("CALIB_JOB_ID");
+	char			*cause = NULL;
+	size_t			 d;
+	int			 rc = -1, differs;
+
+	if (parse_args(argc, argv, &a) != 0 || a.help ||
+	    (!a.job && (id == NULL || *id == '\0')))
+		return -1;
+	if (a.m < 0 && (member_from_env(&a.m, &cause) != 0 || a.m < 1)) {
+		free(cause);
+		return -1;
+	}
+	if (experiment_open(a.experiment, &e, &differs, &cause) != 0) {
+		free(cause);
+		return -1;
+	}
+	if (!differs && iteration_exists(&e, a.it) &&
+	    vformat_of(e.output.path) != VF_HDF5 &&
+	    observations_count_known(&e, &d))
+		rc = run_member(&e, a.it, a.m, d, a.force);
+	experiment_release(&e);
+	return rc;
+}
+
+int
+cmd_exec(int argc, char **argv)
+{
+	struct exec_args	 a;
+	struct experiment	 e;
+	char			*cause = NULL, *what;
+	size_t			 d;
+	int			 rc, lock;
+
+	if (parse_args(argc, argv, &a) != 0)
 		return usage(usage_text, 0);
+	if (a.help)
+		return usage(usage_text, 1);
 	/* In an array job, the member comes from the task index. */
-	if (m < 0 && (member_from_env(&m, &cause) != 0 || m < 1)) {
+	if (a.m < 0 && (member_from_env(&a.m, &cause) != 0 || a.m < 1)) {
 		if (cause == NULL)
-			cause = xasprintf("array index gives member %ld", m);
+			cause = xasprintf("array index gives member %ld", a.m);
 		error_cause(cause);
 		return EXIT_USAGE;
 	}
-	if ((rc = open_experiment(arg, &e)) != EXIT_OK)
+	if ((rc = open_experiment(a.experiment, &e)) != EXIT_OK)
 		return rc;
-	if (stopped_before(&e, it)) {
+	if (stopped_before(&e, a.it)) {
 		experiment_release(&e);
 		return EXIT_OK;
 	}
-	what = xasprintf("calib exec -i %ld -m %ld", it, m);
-	rc = hand_lock(&e, it, m, what, job, &lock);
+	what = xasprintf("calib exec -i %ld -m %ld", a.it, a.m);
+	rc = hand_lock(&e, a.it, a.m, what, a.job, &lock);
 	free(what);
 	if (rc != EXIT_OK) {
 		experiment_release(&e);
 		return rc;
 	}
-	/*
-	 * A member that succeeded is not run again (a job requeued after a
-	 * node failure, a member run by hand meanwhile) unless asked to.
-	 */
-	if ((rc = forward_run(&e, it, m, force, &st, &cause)) == 1) {
-		printf("calib exec: iteration %ld member %ld already succeeded "
-		    "(attempt %d%s%s); not running it again (-f runs it "
-		    "anyway)\n", it, m, st.attempt, st.job[0] ? ", job " : "",
-		    st.job);
-		rc = EXIT_OK;
-	} else if (rc != 0) {
+	/* Not initialised: forward_run says which iteration is missing. */
+	d = 0;
+	if (experiment_initialised(&e) &&
+	    observations_count(&e, &d, &cause) != 0) {
 		error_cause(cause);
 		rc = EXIT_FAIL;
-	} else if (!st.success) {
-		failed(&e, it, m, &st);
-		rc = EXIT_FAIL;
-	}
+	} else
+		rc = run_member(&e, a.it, a.m, d, a.force);
 	if (lock != -1)
 		close(lock);
 	experiment_release(&e);

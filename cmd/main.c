@@ -1,272 +1,105 @@
-/* calib: the command table, global options and dispatch by exact name. */
+/*
+ * calib's front.  calib is two files: this small executable, linked with
+ * libc, libyaml and libxxhash only, and its core, calib-core.so, linked
+ * with HDF5, BLAS, LAPACK, GSL and the rest.  Loading those libraries
+ * takes about ten milliseconds, more than many models run; the front runs
+ * the members of calib's jobs itself (exec_light) and loads the core for
+ * everything else, from beside the executable (the build tree) or from
+ * ../lib/calib/ (an install).
+ */
+#include <sys/prctl.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "lib/amend.h"
-#include "lib/buf.h"
-#include "lib/driver.h"
-#include "lib/fsio.h"
-#include "lib/runlock.h"
-#include "lib/util.h"
-
-static const struct command {
-	const char	*name;
-	int		(*fn)(int, char **);
-	const char	*summary;
-} commands[] = {
-	{ "check", cmd_check, "find what would fail, before anything is "
-	    "created or queued" },
-	{ "init", cmd_init, "check an experiment and sample its prior ensemble" },
-	{ "run", cmd_run, "drive the calibration to its end" },
-	{ "exec", cmd_exec, "run one member's forward model" },
-	{ "update", cmd_update, "perform the ensemble update of an iteration" },
-	{ "status", cmd_status, "show members, misfit and estimates per "
-	    "iteration" },
-	{ "amend", cmd_amend, "take changes of the experiment file that "
-	    "closed iterations allow" },
-	{ "report", cmd_report, "draw the figures and page of where a "
-	    "calibration stands" },
-	{ "export", cmd_export, "write an iteration's estimate or a member "
-	    "as a parameter file" },
-	{ "cancel", cmd_cancel, "cancel every live batch job of an "
-	    "experiment" },
-	{ "backends", cmd_backends, "list the backends and whether they are "
-	    "usable here" },
-	{ NULL, NULL, NULL }
-};
-
-static const char main_usage[] =
-    "usage: calib [--version] [-h] command [args ...]\n";
-
-void
-error_cause(char *cause)
-{
-	fprintf(stderr, "calib: %s\n", cause ? cause : "unknown error");
-	free(cause);
-}
-
-int
-usage(const char *text, int ok)
-{
-	fputs(text, ok ? stdout : stderr);
-	return ok ? finish_stdout(EXIT_OK) : EXIT_USAGE;
-}
-
-int
-finish_stdout(int status)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "calib: cannot write to standard output: %s\n",
-		    strerror(errno));
-		return EXIT_FAIL;
-	}
-	return status;
-}
-
-const char *
-experiment_operand(int argc, char **argv)
-{
-	extern int	 optind;
-
-	if (argc - optind > 1)
-		return NULL;
-	return argc - optind == 1 ? argv[optind] : "calib.yaml";
-}
 
 /*
- * The experiment file differs from its frozen copy: say which keys, and
- * whether calib amend can take them.
+ * A job of the local backend dies with the calib run that started it:
+ * that driver names itself in CALIB_DRIVER_PID (schedulers/local.c).  Set
+ * here, at the start of the job's own process, not in the driver's child
+ * before exec, so that the driver can start jobs by posix_spawn.
  */
 static void
-changed(const char *arg, const struct experiment *e)
+die_with_driver(void)
 {
-	struct changes	 c;
-	char		*frozen = path_join(e->output_dir, "experiment.yaml");
-	char		*cause = NULL;
+	const char	*v = getenv("CALIB_DRIVER_PID");
+	char		*end;
+	long		 pid;
+
+	if (v == NULL)
+		return;
+	errno = 0;
+	pid = strtol(v, &end, 10);
+	/*
+	 * The driver may have died before prctl: then so do we.  A wrapper
+	 * script may stand between (backend.calib): then it is the parent.
+	 */
+	if (*v != '\0' && *end == '\0' && errno == 0 && pid > 1 &&
+	    prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != pid &&
+	    kill(pid, 0) == -1 && errno == ESRCH)
+		_exit(EXIT_FAIL);
+	unsetenv("CALIB_DRIVER_PID");
+}
+
+/* Load calib-core.so and return its entry, or NULL with the error said. */
+static int
+(*load_core(void))(int, char **, const char *)
+{
+	static const char *const where[] = {
+		"calib-core.so", "../lib/calib/calib-core.so"
+	};
+	char		 self[PATH_MAX], path[PATH_MAX + 64], *slash;
+	const char	*why = NULL;
+	void		*h = NULL, *fn;
+	ssize_t		 len;
 	size_t		 i;
 
-	fprintf(stderr, "calib: warning: %s has changed since 'calib init'; "
-	    "using the frozen copy in %s\n", arg, e->output_dir);
-	if (changes_find(arg, frozen, &c, &cause) != 0) {
-		free(cause);
-		free(frozen);
-		return;
+	if ((len = readlink("/proc/self/exe", self, sizeof self - 1)) < 0) {
+		fprintf(stderr, "calib: cannot find its own executable: %s\n",
+		    strerror(errno));
+		return NULL;
 	}
-	for (i = 0; i < c.n; i++)
-		fprintf(stderr, "calib:   %s: %s\n", c.v[i].key,
-		    c.v[i].refused ? "'calib amend' cannot take it (only "
-		    "'calib init --force', starting over)" :
-		    "'calib amend' takes it");
-	changes_release(&c);
-	free(frozen);
-}
-
-int
-open_experiment(const char *arg, struct experiment *e)
-{
-	char	*cause = NULL;
-	int	 differs;
-
-	if (experiment_open(arg, e, &differs, &cause) != 0) {
-		error_cause(cause);
-		return EXIT_USAGE;
+	self[len] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	for (i = 0; h == NULL && i < sizeof where / sizeof where[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", self, where[i]);
+		if (access(path, F_OK) == 0 &&
+		    (h = dlopen(path, RTLD_LAZY | RTLD_LOCAL)) == NULL &&
+		    why == NULL)
+			why = dlerror();
 	}
-	if (differs)
-		changed(arg, e);
-	return EXIT_OK;
-}
-
-int
-open_initialised(const char *arg, struct experiment *e)
-{
-	int	 rc;
-
-	if ((rc = open_experiment(arg, e)) != EXIT_OK)
-		return rc;
-	if (!experiment_initialised(e)) {
-		fprintf(stderr, "calib: %s: not initialised; run 'calib init'\n",
-		    e->output_dir);
-		experiment_release(e);
-		return EXIT_FAIL;
+	if (h == NULL) {
+		fprintf(stderr, "calib: cannot load calib-core.so (looked in %s "
+		    "and %s/../lib/calib): %s\n", self, self, why ? why :
+		    "no such file");
+		return NULL;
 	}
-	return EXIT_OK;
-}
-
-void
-print_tail(const char *what, char *tail)
-{
-	char	*line, *save;
-
-	if (tail == NULL)
-		return;
-	fprintf(stderr, "calib: the end of %s:\n", what);
-	for (line = strtok_r(tail, "\n", &save); line;
-	    line = strtok_r(NULL, "\n", &save))
-		fprintf(stderr, "  %s\n", line);
-}
-
-int
-cmd_number(const char *s, long *out)
-{
-	char	*end;
-
-	errno = 0;
-	*out = strtol(s, &end, 10);
-	return *s == '\0' || *end != '\0' || errno || *out < 0 ? -1 : 0;
-}
-
-int
-hand_lock(const struct experiment *e, long it, long m, const char *what,
-    int job, int *lock)
-{
-	struct buf	 ids = BUF_INIT;
-	const char	*backend, *id;
-	char		*cause = NULL;
-	long		 n;
-
-	*lock = -1;
-	/*
-	 * Member scripts set CALIB_JOB_ID: those rendered before --job
-	 * existed, still queued, are calib's jobs too.
-	 */
-	if (job || ((id = getenv("CALIB_JOB_ID")) != NULL && *id != '\0'))
-		return EXIT_OK;
-	if ((*lock = run_lock(e, "-", what, &cause)) < 0) {
-		error_cause(cause);
-		return EXIT_FAIL;
+	if ((fn = dlsym(h, "calib_core_main")) == NULL) {
+		fprintf(stderr, "calib: %s is not calib's core: %s\n", path,
+		    dlerror());
+		return NULL;
 	}
-	if ((n = driver_live(e, it, m, &backend, &ids, &cause)) == 0)
-		return EXIT_OK;
-	if (n > 0)
-		failf(&cause, "%s: %ld jobs of backend '%s' for %s are still "
-		    "queued or running (%s): let them end, or stop them with "
-		    "'calib cancel'", e->output_dir, n, backend, m > 0 ?
-		    "this member" : "this iteration", ids.s);
-	buf_release(&ids);
-	error_cause(cause);
-	close(*lock);
-	*lock = -1;
-	return EXIT_FAIL;
-}
-
-static void
-list_commands(FILE *fp)
-{
-	const struct command	*c;
-
-	fputs(main_usage, fp);
-	fputs("\ncommands:\n", fp);
-	for (c = commands; c->name; c++)
-		fprintf(fp, "   %-8s %s\n", c->name, c->summary);
-	fputs("\n'calib help COMMAND' or 'calib COMMAND -h' shows a command's "
-	    "usage; see calib(1).\n", fp);
-}
-
-static const struct command *
-find(const char *name)
-{
-	const struct command	*c;
-
-	for (c = commands; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
-
-/* "unknown command 'stat' (did you mean 'status'?); see 'calib -h'" */
-static int
-unknown_command(const char *name)
-{
-	const struct command	*c, *best = NULL;
-	size_t			 d, bestd = 3;
-
-	for (c = commands; c->name; c++)
-		if ((d = edit_distance(c->name, name)) < bestd) {
-			bestd = d;
-			best = c;
-		}
-	if (best)
-		fprintf(stderr, "calib: unknown command '%s' (did you mean "
-		    "'%s'?); see 'calib -h'\n", name, best->name);
-	else
-		fprintf(stderr, "calib: unknown command '%s'; see 'calib -h'\n",
-		    name);
-	return EXIT_USAGE;
+	return (int (*)(int, char **, const char *))fn;
 }
 
 int
 main(int argc, char **argv)
 {
-	const struct command	*c;
-	char			*hargv[] = { NULL, "-h", NULL };
+	int	(*core)(int, char **, const char *);
+	int	 rc;
 
-	if (argc < 2) {
-		list_commands(stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("calib %s\n", CALIB_VERSION);
-		return finish_stdout(EXIT_OK);
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		list_commands(stdout);
-		return finish_stdout(EXIT_OK);
-	}
-	if (!strcmp(argv[1], "help")) {
-		if (argc == 2) {
-			list_commands(stdout);
-			return finish_stdout(EXIT_OK);
-		}
-		if ((c = find(argv[2])) == NULL)
-			return unknown_command(argv[2]);
-		hargv[0] = argv[2];
-		return c->fn(2, hargv);
-	}
-	if ((c = find(argv[1])) == NULL)
-		return unknown_command(argv[1]);
-	return c->fn(argc - 1, argv + 1);
+	die_with_driver();
+	if (argc > 1 && !strcmp(argv[1], "exec") &&
+	    (rc = exec_light(argc - 1, argv + 1)) >= 0)
+		return finish_stdout(rc);
+	if ((core = load_core()) == NULL)
+		return EXIT_FAIL;
+	return core(argc, argv, CALIB_VERSION);
 }

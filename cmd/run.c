@@ -455,7 +455,6 @@ cmd_run(int argc, char **argv)
 	struct experiment	 e;
 	char			*cause = NULL, *warning = NULL, self[PATH_MAX];
 	ssize_t			 len;
-	size_t			 nobs;
 	int			 rc, lock;
 
 	if ((rc = parse_args(argc, argv, &a)) >= 0)
@@ -468,13 +467,6 @@ cmd_run(int argc, char **argv)
 	self[len] = '\0';
 	if ((rc = open_experiment(a.experiment, &e)) != EXIT_OK)
 		return rc;
-	/*
-	 * The local backend's members run as forks of this process, which
-	 * counts the observations once for them all.
-	 */
-	local_exec_in_process(cmd_exec);
-	if (a.sc == &sched_local && newest_iteration(&e) >= 0)
-		(void)observations_count(&e, &nobs, NULL);
 	/*
 	 * What would fail in every job fails here, before anything is
 	 * submitted: the model's program, the job scripts (and nothing that

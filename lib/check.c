@@ -95,6 +95,7 @@ check_smoke(const struct experiment *e, struct member_status *st,
 	const char		*tmpdir = getenv("TMPDIR");
 	char			*dir, *mdir, *path;
 	sigset_t		 set, old;
+	size_t			 d;
 	int			 rc = -1;
 
 	*log = NULL;
@@ -116,7 +117,8 @@ check_smoke(const struct experiment *e, struct member_status *st,
 	sigprocmask(SIG_BLOCK, &set, &old);
 	t.output_dir = path_join(dir, "output");
 	if (init_experiment(&t, 0, cause) == EXIT_OK &&
-	    centre(&t, cause) == 0 && forward_run(&t, 0, 1, 1, st, cause) >= 0) {
+	    centre(&t, cause) == 0 && observations_count(&t, &d, cause) == 0 &&
+	    forward_run(&t, 0, 1, d, 1, st, cause) >= 0) {
 		mdir = member_dir(&t, 0, 1);
 		path = path_join(mdir, "model.log");
 		*log = file_tail(path, 5);

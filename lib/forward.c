@@ -316,8 +316,7 @@ prepare(struct attempt *a, struct member_status *st, char **cause)
 	struct member_status	 prev;
 	char			 host[sizeof st->host] = "";
 
-	if (observations_count(a->e, &a->d, cause) != 0 ||
-	    lock_member(a->dir, &a->lockfd, cause) != 0 ||
+	if (lock_member(a->dir, &a->lockfd, cause) != 0 ||
 	    status_read(a->dir, &prev, cause) < 0)
 		return -1;
 	/* Under the member's lock: a success is never run over by accident. */
@@ -702,7 +701,7 @@ member_locked(const char *dir)
 }
 
 int
-forward_run(const struct experiment *e, long it, long m, int force,
+forward_run(const struct experiment *e, long it, long m, size_t d, int force,
     struct member_status *st, char **cause)
 {
 	struct attempt	 a;
@@ -714,6 +713,7 @@ forward_run(const struct experiment *e, long it, long m, int force,
 	a.e = e;
 	a.it = it;
 	a.m = m;
+	a.d = d;
 	a.lockfd = a.logfd = -1;
 	a.force = force;
 	/*

@@ -31,6 +31,12 @@ struct prior {
  */
 int	 prior_setup(struct prior *, char **cause);
 
+/*
+ * The two-sided PRIOR_CGAUSS's (mu, sigma), matched to its mean and std
+ * (lib/priormatch.c).  A weak reference: calib's front does not link it.
+ */
+int	 prior_match(struct prior *, char **cause) __attribute__((weak));
+
 /* Draw one value in unconstrained space. */
 double	 prior_sample_u(const struct prior *, gsl_rng *);
 

@@ -817,6 +817,71 @@ count_remember(const char *path, size_t d)
 	known_count.d = d;
 }
 
+/*
+ * observations.count: how many observations there are, beside the size and
+ * modification time of the observations.h5 it counts, so that calib exec
+ * knows how many values a member gives without reading HDF5 (calib's front
+ * loads none: cmd/main.c).  It counts only while observations.h5 has that
+ * size and time, and only in exactly the form written here.
+ */
+static char *
+count_text(const struct stat *sb, size_t d)
+{
+	return xasprintf("observations=%zu\nsize=%lld\nmtime=%lld.%09ld\n", d,
+	    (long long)sb->st_size, (long long)sb->st_mtim.tv_sec,
+	    (long)sb->st_mtim.tv_nsec);
+}
+
+static int
+count_write(const char *h5path, size_t d, char **cause)
+{
+	struct stat	 sb;
+	char		*f, *text;
+	int		 rc;
+
+	if (stat(h5path, &sb) == -1)
+		return failf(cause, "%s: %s", h5path, strerror(errno));
+	f = path_dir(h5path);
+	text = f;
+	f = path_join(text, "observations.count");
+	free(text);
+	text = count_text(&sb, d);
+	rc = write_file_atomic(f, text, strlen(text), cause);
+	free(text);
+	free(f);
+	return rc;
+}
+
+int
+observations_count_known(const struct experiment *e, size_t *d)
+{
+	struct stat	 sb;
+	char		*h5 = path_join(e->output_dir, "observations.h5");
+	char		*f = path_join(e->output_dir, "observations.count");
+	char		*buf = NULL, *text = NULL, *end;
+	unsigned long long n;
+	int		 known = count_known(h5, d);
+
+	if (!known && stat(h5, &sb) == 0 && read_file(f, &buf, NULL, NULL) == 0 &&
+	    !strncmp(buf, "observations=", 13) && isdigit((unsigned char)buf[13])) {
+		errno = 0;
+		n = strtoull(buf + 13, &end, 10);
+		if (errno == 0 && n >= 1 && n <= CALIB_MAX_VALUES) {
+			text = count_text(&sb, n);
+			if (!strcmp(text, buf)) {
+				*d = n;
+				known = 1;
+				count_remember(h5, n);
+			}
+		}
+	}
+	free(text);
+	free(buf);
+	free(f);
+	free(h5);
+	return known;
+}
+
 int
 observations_write(const struct experiment *e, const struct observations *ob,
     char **cause)
@@ -836,9 +901,10 @@ observations_write(const struct experiment *e, const struct observations *ob,
 	if (h5_out_commit(&o, err, cause) != 0)
 		return -1;
 	path = path_join(e->output_dir, "observations.h5");
+	err = count_write(path, ob->d, cause);
 	count_remember(path, ob->d);
 	free(path);
-	return 0;
+	return err;
 }
 
 static int
@@ -1358,7 +1424,7 @@ observations_count(const struct experiment *e, size_t *d, char **cause)
 	char	*path = path_join(e->output_dir, "observations.h5");
 	int	 rc = 0;
 
-	if (!count_known(path, d)) {
+	if (!observations_count_known(e, d)) {
 		rc = probed(e, 0, PROBE_COUNT, xstrdup(path), cause) != 0 ||
 		    observations_count_direct(e, d, cause) != 0 ? -1 : 0;
 		if (rc == 0)

@@ -150,6 +150,12 @@ int	 observations_read(const struct experiment *, struct observations *,
 	    char **cause);
 /* The number of observations, without reading the noise. */
 int	 observations_count(const struct experiment *, size_t *d, char **cause);
+/*
+ * The count without opening observations.h5: from this process's memory or
+ * from observations.count.  1 when known, 0 when observations_count must
+ * read it.
+ */
+int	 observations_count_known(const struct experiment *, size_t *d);
 void	 observations_release(struct observations *);
 
 /* member_MMM/status: returns 1 when read, 0 when absent, -1 on error. */

@@ -8,21 +8,23 @@
  * cancelling signals process groups.  A job's id is its journal name with
  * the driver's pid ("calib.1a2b3c4d.3@4242").
  *
- * Every child gets SIGTERM when its driver dies (PR_SET_PDEATHSIG), so it
- * stops its model and records that it was interrupted.  Another process
+ * Every child gets SIGTERM when its driver dies (PR_SET_PDEATHSIG, which
+ * calib's front sets when CALIB_DRIVER_PID names its parent), so it stops
+ * its model and records that it was interrupted.  Another process
  * (calib status, calib cancel) cannot see the children: it sees a job as
  * them through the file the driver keeps of its jobs' states
  * (output_dir/.local-jobs, rewritten before each wait when something
  * changed), which counts only while that driver, named in the run lock's
  * owner file, is alive; it cancels them by stopping that driver.
  */
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,46 +72,6 @@ struct local {
 };
 
 static int	save_states(struct local *, char **);
-
-/* calib exec, run in the forked child (local_exec_in_process). */
-static int	(*exec_fn)(int, char **);
-
-void
-local_exec_in_process(int (*fn)(int, char **))
-{
-	exec_fn = fn;
-}
-
-/*
- * Run task argv (calib exec) in this forked child: without the driver's
- * files (its run lock above all, which must die with the driver), named
- * for ps, and ended by _exit so that the driver's exit handlers do not run
- * here.
- */
-static void
-run_in_process(char **argv)
-{
-	int	 argc, rc;
-
-	for (argc = 0; argv[argc]; argc++)
-		;
-	closefrom(STDERR_FILENO + 1);
-	prctl(PR_SET_NAME, "calib exec");
-	rc = exec_fn(argc - 1, argv + 1);
-	if (fflush(NULL) != 0 && rc == 0)
-		rc = 1;
-	_exit(rc);
-}
-
-/* Is path this very executable (not another calib, or a wrapper)? */
-static int
-is_self(const char *path)
-{
-	struct stat	 a, b;
-
-	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
 
 static int
 local_available(char **cause)
@@ -200,58 +162,99 @@ task_log(const struct ljob *j, const struct ltask *t)
 	return buf_detach(&b);
 }
 
+/* NAME=value for the task's environment. */
 static void
-child(struct local *l, struct ljob *j, struct ltask *t, pid_t parent)
+env_add(char ***env, size_t *n, const char *name, const char *fmt, ...)
 {
-	char	*log = task_log(j, t), num[32];
-	int	 fd;
+	va_list	 ap;
+	char	*v;
 
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
-		_exit(1);
-	if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != STDIN_FILENO) {
-		dup2(fd, STDIN_FILENO);
-		close(fd);
-	}
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
-	if (fd != -1) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
-	setenv("CALIB_JOB_ID", j->id, 1);
-	if (t->index >= 0) {
-		snprintf(num, sizeof num, "%ld", t->index);
-		setenv("CALIB_MEMBER_INDEX", num, 1);
-		snprintf(num, sizeof num, "%ld", j->offset);
-		setenv("CALIB_ARRAY_OFFSET", num, 1);
-	}
-	sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
-	if (exec_fn != NULL && j->argv[1] != NULL &&
-	    !strcmp(j->argv[1], "exec") && is_self(j->argv[0]))
-		run_in_process(j->argv);
-	execv(j->argv[0], j->argv);
-	fprintf(stderr, "calib: cannot run '%s': %s\n", j->argv[0],
-	    strerror(errno));
-	_exit(127);
+	va_start(ap, fmt);
+	v = xvasprintf(fmt, ap);
+	va_end(ap);
+	*env = xreallocarray(*env, *n + 2, sizeof **env);
+	(*env)[(*n)++] = xasprintf("%s=%s", name, v);
+	(*env)[*n] = NULL;
+	free(v);
 }
 
+/* Is environment entry e one of the variables a task gets from here? */
+static int
+ours(const char *e)
+{
+	static const char *const names[] = { "CALIB_JOB_ID",
+	    "CALIB_MEMBER_INDEX", "CALIB_ARRAY_OFFSET", "CALIB_DRIVER_PID",
+	    NULL };
+	size_t	 i, len = strcspn(e, "=");
+
+	for (i = 0; names[i]; i++)
+		if (strlen(names[i]) == len && !strncmp(e, names[i], len))
+			return 1;
+	return 0;
+}
+
+/*
+ * Start task t by posix_spawn, which neither copies this process's memory
+ * nor runs anything of it in the child: in its own process group, its
+ * input from /dev/null, its output to its log, told its job, index and
+ * driver.  The driver's pid makes it die with the driver: calib's front
+ * sets PR_SET_PDEATHSIG from it (cmd/main.c).
+ */
 static int
 spawn(struct local *l, struct ljob *j, struct ltask *t, char **cause)
 {
-	pid_t	 pid, parent = getpid();
+	extern char			**environ;
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 at;
+	char				**env = NULL, *log = task_log(j, t);
+	size_t				 n = 0, i;
+	pid_t				 pid;
+	int				 err;
 
+	for (i = 0; environ[i]; i++)
+		if (!ours(environ[i])) {
+			env = xreallocarray(env, n + 2, sizeof *env);
+			env[n++] = xstrdup(environ[i]);
+			env[n] = NULL;
+		}
+	env_add(&env, &n, "CALIB_JOB_ID", "%s", j->id);
+	env_add(&env, &n, "CALIB_DRIVER_PID", "%ld", (long)getpid());
+	if (t->index >= 0) {
+		env_add(&env, &n, "CALIB_MEMBER_INDEX", "%ld", t->index);
+		env_add(&env, &n, "CALIB_ARRAY_OFFSET", "%ld", j->offset);
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log,
+	    O_WRONLY | O_CREAT | O_APPEND, 0666);
+	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &l->oldmask);
 	fflush(NULL);
-	if ((pid = fork()) == -1)
-		return failf(cause, "fork: %s", strerror(errno));
-	if (pid == 0)
-		child(l, j, t, parent);
-	setpgid(pid, pid);
+	err = posix_spawn(&pid, j->argv[0], &fa, &at, j->argv, env);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	for (i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+	l->dirty = 1;
+	if (err != 0) {
+		/* As a batch system does: the task fails, the driver goes on. */
+		fprintf(stderr, "calib: cannot start '%s' (log %s): %s\n",
+		    j->argv[0], log, strerror(err));
+		free(log);
+		t->phase = PHASE_FAILED;
+		snprintf(t->state, sizeof t->state, "FAILED cannot start: %s",
+		    strerror(err));
+		return 0;
+	}
+	free(log);
 	t->pid = pid;
 	t->phase = PHASE_RUNNING;
-	l->dirty = 1;
 	snprintf(t->state, sizeof t->state, "RUNNING pid %ld", (long)pid);
 	return 0;
 }

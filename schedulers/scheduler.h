@@ -146,14 +146,6 @@ int	 sched_history(struct sched *, char *const *ids, size_t n,
 /* Sleep for seconds; for backends with nothing better to wait on. */
 void	 sched_sleep(struct sched *, double seconds);
 
-/*
- * How the local backend runs `calib exec` tasks whose program is this very
- * binary: fn (cmd_exec) is called in a child of the driver, forked, not
- * executed again, so a member costs a fork instead of loading calib's
- * libraries.  Without it every task is executed as its command says.
- */
-void	 local_exec_in_process(int (*fn)(int, char **));
-
 extern const struct scheduler sched_local;
 extern const struct scheduler sched_slurm;
 extern const struct scheduler sched_pbs;

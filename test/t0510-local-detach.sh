@@ -141,9 +141,10 @@ check "member 2 ran once: a model failure is not retried" \
     grep -q '^attempt=1$' f/output/iteration_000/member_002/status
 check "its exec log says why" has f/output/iteration_000/member_002/exec.log "member 2 failed: exit status 3"
 
-# 7. A member of the local backend is a fork of its driver running calib
-#    exec (no new calib loads its libraries): named "calib exec" for ps,
-#    without the driver's files, its run lock above all.
+# 7. A member of the local backend is calib's front, started by posix_spawn
+#    (the driver's memory is not copied): a child of the driver running the
+#    same executable, which has not loaded the core (no HDF5, no BLAS), and
+#    holds none of the driver's files, its run lock above all.
 rm -f go
 SIZE=2 ITERATIONS=0 make_experiment fk
 echo "block $TRASH/go 1 2" >fk/mode
@@ -152,11 +153,15 @@ drv=$!
 check "the member runs" poll 30 sh -c \
     "grep -q '^outcome=running' fk/output/iteration_000/member_001/status 2>/dev/null"
 member=$(for p in $(cat /proc/$drv/task/*/children 2>/dev/null); do
-	[ "$(cat /proc/$p/comm 2>/dev/null)" = "calib exec" ] && echo $p; done |
-	head -n 1)
-check "as a child of the driver named calib exec" test -n "$member"
-check "from the driver's binary, not executed again" \
+	tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -q ' exec ' && echo $p
+	done | head -n 1)
+check "as a child of the driver running calib exec" test -n "$member"
+check "from the driver's executable" \
     test "$(readlink /proc/$member/exe)" = "$(readlink /proc/$drv/exe)"
+cat /proc/$member/maps >maps 2>&1
+check "the driver has loaded calib-core.so" grep -q 'calib-core\.so' /proc/$drv/maps
+check "the member has not, nor HDF5 nor BLAS" \
+    sh -c "grep -q 'libc\.so' maps && ! grep -q 'calib-core\|hdf5\|blas' maps"
 ls -l /proc/$member/fd >fds 2>&1
 check "holding none of the driver's files (its run lock, its journal)" \
     sh -c "! grep -q 'output.lock\|journal' fds"

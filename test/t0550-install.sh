@@ -7,7 +7,7 @@ inst=$TRASH/inst
 make -s -C "$TOP" install DESTDIR="$inst" PREFIX=/usr >make.out 2>&1
 ok $? "make install DESTDIR=... PREFIX=/usr"
 p=$inst/usr
-for f in bin/calib share/man/man1/calib-check.1 share/man/man1/calib-export.1 \
+for f in bin/calib lib/calib/calib-core.so share/man/man1/calib-check.1 share/man/man1/calib-export.1 \
     share/man/man5/calib-state.5 share/man/man7/calib-templates.7 \
     share/calib/templates/slurm/member.sbatch share/calib/templates/pbs/update.pbs \
     share/calib/examples/linear/calib.yaml share/calib/examples/lorenz96/calib.yaml \
@@ -23,6 +23,17 @@ check "no output folder of an earlier demo" test ! -e "$p/share/calib/examples/l
 cp -r "$p/share/calib/examples/linear" lin
 try "$p/bin/calib" check --smoke lin/calib.yaml
 expect_rc 0 "the installed linear example passes calib check --smoke"
+
+# The installed calib finds its core in ../lib/calib; a calib binary
+# copied alone says what it misses.
+try "$p/bin/calib" --version
+expect_rc 0 "the installed calib loads its core"
+check "and says its version" has out "calib "
+mkdir alone
+cp "$p/bin/calib" alone/
+try alone/calib status lin/calib.yaml
+expect_rc 1 "a calib without its core fails"
+check "saying where it looked" has err "cannot load calib-core.so (looked in $TRASH/alone and"
 
 # The completion, as bash calls it.
 complete_words() {
