@@ -56,9 +56,9 @@ struct exec_args {
 	const char	*experiment;
 };
 
-/* 0 when argv is right, -1 when it is not. */
+/* 0 when argv is right, -1 when it is not (said on stderr unless quiet). */
 static int
-parse_args(int argc, char **argv, struct exec_args *a)
+parse_args(int argc, char **argv, struct exec_args *a, int quiet)
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
@@ -73,7 +73,7 @@ parse_args(int argc, char **argv, struct exec_args *a)
 	memset(a, 0, sizeof *a);
 	a->it = a->m = -1;
 	optind = 1;
-	opterr = 0;
+	opterr = !quiet;
 	while ((ch = getopt_long(argc, argv, "fhi:m:", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'f':
@@ -96,7 +96,6 @@ parse_args(int argc, char **argv, struct exec_args *a)
 		default:
 			return -1;
 		}
-	opterr = 1;
 	if (a->it < 0 || (a->experiment = experiment_operand(argc, argv)) == NULL)
 		return -1;
 	return 0;
@@ -149,7 +148,7 @@ exec_light(int argc, char **argv)
 	size_t			 d;
 	int			 rc = -1, differs;
 
-	if (parse_args(argc, argv, &a) != 0 || a.help ||
+	if (parse_args(argc, argv, &a, 1) != 0 || a.help ||
 	    (!a.job && (id == NULL || *id == '\0')))
 		return -1;
 	if (a.m < 0 && (member_from_env(&a.m, &cause) != 0 || a.m < 1)) {
@@ -177,7 +176,7 @@ cmd_exec(int argc, char **argv)
 	size_t			 d;
 	int			 rc, lock;
 
-	if (parse_args(argc, argv, &a) != 0)
+	if (parse_args(argc, argv, &a, 0) != 0)
 		return usage(usage_text, 0);
 	if (a.help)
 		return usage(usage_text, 1);

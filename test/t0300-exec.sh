@@ -133,4 +133,53 @@ check "placeholders are expanded inside arguments" has argv/output/iteration_000
 check "shell syntax is passed through untouched" has argv/output/iteration_000/member_003/args.txt '$(touch pwned)'
 check "and never run" test ! -e argv/output/iteration_000/member_003/pwned
 
+# calib's jobs run members with the front alone: no calib-core.so, no HDF5
+# (LD_DEBUG=files names every object a process loads, one file per pid).
+SIZE=3 ITERATIONS=0 make_experiment lt
+"$CALIB" init lt/calib.yaml >/dev/null
+check "calib init counts the observations beside observations.h5" \
+    grep -qx 'observations=3' lt/output/observations.count
+loaded() { cat "$TRASH"/ld.* 2>/dev/null | grep -q "$1"; }
+rm -f "$TRASH"/ld.*
+CALIB_JOB_ID=job.7 LD_DEBUG=files LD_DEBUG_OUTPUT="$TRASH/ld" \
+    try "$CALIB" exec --job -i 0 -m 1 lt/calib.yaml
+expect_rc 0 "a job's member runs"
+check "recorded as the job's" has lt/output/iteration_000/member_001/status "job=job.7"
+check "with its values kept" test -s lt/output/iteration_000/member_001/kept.f64
+check "without loading calib-core.so" sh -c "cat '$TRASH'/ld.* | grep -q libyaml && ! cat '$TRASH'/ld.* | grep -q calib-core"
+check "nor HDF5" sh -c "! cat '$TRASH'/ld.* | grep -q hdf5"
+# The same member run by hand takes the experiment's lock: the core does.
+rm -f "$TRASH"/ld.*
+LD_DEBUG=files LD_DEBUG_OUTPUT="$TRASH/ld" try "$CALIB" exec -f -i 0 -m 1 lt/calib.yaml
+expect_rc 0 "run by hand, it runs"
+check "through the core" loaded calib-core
+# A damaged count: the core reads observations.h5, and the member runs.
+echo 'observations=99' >lt/output/observations.count
+rm -f "$TRASH"/ld.*
+CALIB_JOB_ID=job.8 LD_DEBUG=files LD_DEBUG_OUTPUT="$TRASH/ld" \
+    try "$CALIB" exec --job -i 0 -m 2 lt/calib.yaml
+expect_rc 0 "a member runs with observations.count damaged"
+check "through the core" loaded calib-core
+check "checked against the 3 observations of observations.h5" \
+    has lt/output/iteration_000/member_002/status "outcome=ok"
+rm -f lt/output/observations.count
+try "$CALIB" exec --job -i 0 -m 3 lt/calib.yaml
+expect_rc 0 "and with no observations.count at all (made by an older calib)"
+# An HDF5 output is read by the core.
+make_experiment h5
+cat >h5/model.py <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "w") as f:
+    f["y"] = [1.0, 2.0, 3.0]
+PY
+sed -i 's|command: .*|command: ["/usr/bin/python3", "{experiment_dir}/model.py", "{output}"]|;
+    s|output: .*|output: {file: out.h5, dataset: /y}|' h5/calib.yaml
+"$CALIB" init h5/calib.yaml >/dev/null
+rm -f "$TRASH"/ld.*
+CALIB_JOB_ID=job.9 LD_DEBUG=files LD_DEBUG_OUTPUT="$TRASH/ld" \
+    try "$CALIB" exec --job -i 0 -m 1 h5/calib.yaml
+expect_rc 0 "a member with an HDF5 output runs"
+check "through the core" loaded calib-core
+check "its values checked and kept" has h5/output/iteration_000/member_001/status "outcome=ok"
+
 done_testing

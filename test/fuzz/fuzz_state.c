@@ -8,11 +8,14 @@
  *   1  iteration_000/ensemble.h5 of uki    ensemble_read (with uki_*)
  *   2  iteration_000/results.h5 of eki     results_read, iteration_final
  *   3  observations.h5 of eki              observations_read, _count
+ *   4  observations.count of eki           observations_count_known
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <hdf5.h>
 
 #include "test/fuzz/fuzz.h"
@@ -32,7 +35,7 @@ FUZZ_HDF5_OPTIONS
 
 static char			*dir;
 static struct experiment	 eki, uki;
-static char			*files[4];
+static char			*files[5];
 
 static void
 cleanup(void)
@@ -43,7 +46,7 @@ cleanup(void)
 	experiment_release(&uki);
 	remove_tree(dir, NULL);
 	free(dir);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		free(files[i]);
 }
 
@@ -104,6 +107,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	files[1] = iteration_file(&uki, 0, "ensemble.h5");
 	files[2] = iteration_file(&eki, 0, "results.h5");
 	files[3] = path_join(eki.output_dir, "observations.h5");
+	files[4] = path_join(eki.output_dir, "observations.count");
 	return 0;
 }
 
@@ -118,7 +122,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	which = data[0] % 4;
+	which = data[0] % 5;
 	fuzz_put(files[which], data + 1, size - 1);
 	switch (which) {
 	case 0:
@@ -136,6 +140,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (observations_read(&eki, &o, &cause) == 0)
 			observations_release(&o);
 		observations_count(&eki, &d, &cause);
+		break;
+	case 4:
+		/* A new time for observations.h5: nothing remembered counts. */
+		utimensat(AT_FDCWD, files[3], NULL, 0);
+		if (observations_count_known(&eki, &d) && (d < 1 ||
+		    d > CALIB_MAX_VALUES))
+			abort();
 		break;
 	}
 	free(cause);
