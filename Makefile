@@ -33,7 +33,10 @@ ifeq ($(DEVELOPER),1)
 WARN	+= -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 endif
 ifeq ($(SANITIZE),1)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+# Without asan-globals=0, every file's globals are registered with ASan and
+# --gc-sections can no longer keep the front free of the core's libraries.
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
+	--param asan-globals=0
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCALIB_VERSION='"$(VERSION)"' \
@@ -92,8 +95,8 @@ calib-core.so: $(CORE_OBJ)
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 
-# The default job script templates are compiled into calib, so that a calib
-# binary copied to a cluster needs no installed files.
+# The default job script templates are compiled into calib, so that calib
+# and its core, copied to a cluster, need no other installed files.
 TEMPLATES := $(wildcard templates/*/*)
 lib/template.o: lib/templates.inc
 lib/templates.inc: $(TEMPLATES) Makefile
@@ -205,7 +208,7 @@ install: all
 	install -m 644 templates/pbs/* $(DESTDIR)$(PREFIX)/share/calib/templates/pbs
 
 clean:
-	rm -f calib $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update \
+	rm -f calib calib-core.so $(CMD_OBJ) $(LIB_OBJ) $(UNIT_BIN) $(EXAMPLE_BIN) test/bench/bench_update \
 		lib/templates.inc CALIB-CFLAGS $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 	rm -rf test/trash share/examples/*/output share/examples/*/.output.lock
 	rm -rf test/fuzz/obj $(FUZZ_BIN)

@@ -72,7 +72,11 @@ parse_args(int argc, char **argv, struct exec_args *a, int quiet)
 
 	memset(a, 0, sizeof *a);
 	a->it = a->m = -1;
-	optind = 1;
+	/*
+	 * 0, not 1: glibc's full reset, since the front may have parsed argv
+	 * before the core does, and stopped inside a cluster of options.
+	 */
+	optind = 0;
 	opterr = !quiet;
 	while ((ch = getopt_long(argc, argv, "fhi:m:", longopts, NULL)) != -1)
 		switch (ch) {
@@ -160,7 +164,7 @@ exec_light(int argc, char **argv)
 		return -1;
 	}
 	if (!differs && iteration_exists(&e, a.it) &&
-	    vformat_of(e.output.path) != VF_HDF5 &&
+	    e.output.format != VF_HDF5 &&
 	    observations_count_known(&e, &d))
 		rc = run_member(&e, a.it, a.m, d, a.force);
 	experiment_release(&e);

@@ -496,9 +496,9 @@ launch(struct attempt *a, const struct member_status *st, pid_t *pid,
 		return failf(cause, "pipe: %s", strerror(errno));
 	envp = model_env(env);
 	/*
-	 * vfork, not fork: calib exec may itself be a fork of a large driver
-	 * (the local backend), whose page tables a fork would copy only for
-	 * the model to replace them.
+	 * vfork, not fork: calib exec may run in the core, with its libraries
+	 * mapped, whose page tables a fork would copy only for the model to
+	 * replace them.
 	 */
 	if ((*pid = vfork()) == 0)
 		child(a->argv, a->dir, a->logfd, p[1], &a->old, envp);

@@ -8,11 +8,11 @@
 /*
  * Run member `m` of iteration `it` in its directory, enforcing the timeout
  * on the model's whole process group, then check its output (d values: see
- * observations_count) and record the attempt in the member's status file.  Returns 0 when the attempt was
- * recorded (st->success tells how it ended), 1 when the member had
- * succeeded already and force is 0 (st is that attempt's status; nothing is
- * run), and -1 with *cause set when the member could not be run at all
- * (nothing is recorded then).
+ * observations_count) and record the attempt in the member's status file.
+ * Returns 0 when the attempt was recorded (st->success tells how it
+ * ended), 1 when the member had succeeded already and force is 0 (st is
+ * that attempt's status; nothing is run), and -1 with *cause set when the
+ * member could not be run at all (nothing is recorded then).
  */
 int	 forward_run(const struct experiment *, long it, long m, size_t d,
 	    int force, struct member_status *st, char **cause);

@@ -9,6 +9,9 @@
 #include "lib/prior.h"
 #include "lib/util.h"
 
+/* Only the reference is weak, not priormatch.c's definition: see prior.h. */
+#pragma weak prior_match
+
 static double
 clamp_inside(double c, double lo, double hi)
 {

@@ -33,9 +33,11 @@ int	 prior_setup(struct prior *, char **cause);
 
 /*
  * The two-sided PRIOR_CGAUSS's (mu, sigma), matched to its mean and std
- * (lib/priormatch.c).  A weak reference: calib's front does not link it.
+ * (lib/priormatch.c).  prior_setup reaches it through a weak reference
+ * (prior.c): calib's front, which samples no prior, does not link it, and
+ * there such a prior's mu and sigma are NaN.
  */
-int	 prior_match(struct prior *, char **cause) __attribute__((weak));
+int	 prior_match(struct prior *, char **cause);
 
 /* Draw one value in unconstrained space. */
 double	 prior_sample_u(const struct prior *, gsl_rng *);

@@ -777,8 +777,7 @@ results_release(struct results *r)
 
 /*
  * The number of observations of the last observations.h5 this process
- * read or wrote, by the file's identity.  The local backend's members are
- * forks of the driver: they inherit it, and open no HDF5 file to count.
+ * read or wrote, by the file's identity, so that it is counted once.
  */
 static struct {
 	int		 set;
@@ -855,14 +854,18 @@ count_write(const char *h5path, size_t d, char **cause)
 int
 observations_count_known(const struct experiment *e, size_t *d)
 {
-	struct stat	 sb;
+	struct stat	 sb, fs;
 	char		*h5 = path_join(e->output_dir, "observations.h5");
 	char		*f = path_join(e->output_dir, "observations.count");
 	char		*buf = NULL, *text = NULL, *end;
 	unsigned long long n;
+	size_t		 len = 0;
 	int		 known = count_known(h5, d);
 
-	if (!known && stat(h5, &sb) == 0 && read_file(f, &buf, NULL, NULL) == 0 &&
+	/* Three short lines; anything longer is not one calib wrote. */
+	if (!known && stat(h5, &sb) == 0 && lstat(f, &fs) == 0 &&
+	    S_ISREG(fs.st_mode) && fs.st_size < 128 &&
+	    read_file(f, &buf, &len, NULL) == 0 && len == strlen(buf) &&
 	    !strncmp(buf, "observations=", 13) && isdigit((unsigned char)buf[13])) {
 		errno = 0;
 		n = strtoull(buf + 13, &end, 10);

@@ -5,6 +5,7 @@
  *   source                absolute path of the experiment file init read
  *   parameter_template    frozen copy of the template, when one is used
  *   observations.h5       observations and noise, frozen at init
+ *   observations.count    their number, for calib exec without HDF5
  *   iteration_NNN/ensemble.h5   the iteration's ensemble, written when the
  *                         iteration is created (by init or by the update
  *                         before it); its presence makes the iteration exist

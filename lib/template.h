@@ -1,7 +1,7 @@
 /*
  * Job script templates (calib-templates(7)): text with {{variable}}
- * placeholders.  The defaults are built into calib from templates/, so a
- * calib binary needs no installed files on the cluster.
+ * placeholders.  The defaults are built into calib from templates/, so
+ * calib and its core need no other installed files on the cluster.
  */
 #ifndef CALIB_TEMPLATE_H
 #define CALIB_TEMPLATE_H

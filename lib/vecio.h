@@ -34,12 +34,13 @@ int	 vec_read(const struct vsource *, double **out, size_t *n, char **cause);
 /*
  * HDF5 datasets (lib/vech5.c), read after a probe in a child; the matrix
  * form gives rows and columns.  vec_read reaches vec_read_h5 through a
- * weak reference: calib's front (cmd/main.c) does not link vech5.c, so
- * that running a member loads no HDF5, and there vec_read refuses an HDF5
- * source (the front hands such members to the core beforehand).
+ * weak reference (vecio.c): calib's front (cmd/main.c) does not link
+ * vech5.c, so that running a member loads no HDF5, and there vec_read
+ * refuses an HDF5 source (the front hands such members to the core
+ * beforehand).  Link vech5.o itself, not from an archive.
  */
 int	 vec_read_h5(const char *path, const char *dataset, size_t max,
-	    double **out, size_t *n, char **cause) __attribute__((weak));
+	    double **out, size_t *n, char **cause);
 int	 mat_read_h5(const char *path, const char *dataset, double **out,
 	    size_t *rows, size_t *cols, char **cause);
 

@@ -9,8 +9,9 @@
  * the driver's pid ("calib.1a2b3c4d.3@4242").
  *
  * Every child gets SIGTERM when its driver dies (PR_SET_PDEATHSIG, which
- * calib's front sets when CALIB_DRIVER_PID names its parent), so it stops
- * its model and records that it was interrupted.  Another process
+ * calib's front sets from CALIB_DRIVER_PID, and exits if its parent is no
+ * longer that driver), so it stops its model and records that it was
+ * interrupted.  Another process
  * (calib status, calib cancel) cannot see the children: it sees a job as
  * them through the file the driver keeps of its jobs' states
  * (output_dir/.local-jobs, rewritten before each wait when something
@@ -201,7 +202,7 @@ ours(const char *e)
  * sets PR_SET_PDEATHSIG from it (cmd/main.c).
  */
 static int
-spawn(struct local *l, struct ljob *j, struct ltask *t, char **cause)
+spawn(struct local *l, struct ljob *j, struct ltask *t)
 {
 	extern char			**environ;
 	posix_spawn_file_actions_t	 fa;
@@ -209,7 +210,7 @@ spawn(struct local *l, struct ljob *j, struct ltask *t, char **cause)
 	char				**env = NULL, *log = task_log(j, t);
 	size_t				 n = 0, i;
 	pid_t				 pid;
-	int				 err;
+	int				 err, fd;
 
 	for (i = 0; environ[i]; i++)
 		if (!ours(environ[i])) {
@@ -241,14 +242,29 @@ spawn(struct local *l, struct ljob *j, struct ltask *t, char **cause)
 	for (i = 0; i < n; i++)
 		free(env[i]);
 	free(env);
+	if (err == EAGAIN || err == ENOMEM) {
+		/* Out of processes or memory for now: a later query retries. */
+		free(log);
+		return 0;
+	}
 	l->dirty = 1;
 	if (err != 0) {
-		/* As a batch system does: the task fails, the driver goes on. */
-		fprintf(stderr, "calib: cannot start '%s' (log %s): %s\n",
-		    j->argv[0], log, strerror(err));
+		/*
+		 * Its log or its program cannot be opened: the task ends as a
+		 * node failure does on a cluster, which the driver's retry
+		 * policy answers; the reason goes to its log when it can.
+		 */
+		fprintf(stderr, "calib: cannot start '%s' with its output to "
+		    "%s: %s\n", j->argv[0], log, strerror(err));
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		    0666)) != -1) {
+			dprintf(fd, "calib: cannot start '%s': %s\n", j->argv[0],
+			    strerror(err));
+			close(fd);
+		}
 		free(log);
-		t->phase = PHASE_FAILED;
-		snprintf(t->state, sizeof t->state, "FAILED cannot start: %s",
+		t->phase = PHASE_SYSTEM;
+		snprintf(t->state, sizeof t->state, "NODE_FAIL cannot start: %s",
 		    strerror(err));
 		return 0;
 	}
@@ -256,7 +272,7 @@ spawn(struct local *l, struct ljob *j, struct ltask *t, char **cause)
 	t->pid = pid;
 	t->phase = PHASE_RUNNING;
 	snprintf(t->state, sizeof t->state, "RUNNING pid %ld", (long)pid);
-	return 0;
+	return 1;
 }
 
 static struct ljob *
@@ -335,8 +351,8 @@ reaped(struct local *l, pid_t pid, int ws)
 }
 
 /* Reap what ended, then start what may start, in submission order. */
-static int
-advance(struct local *l, char **cause)
+static void
+advance(struct local *l)
 {
 	struct ljob	*j;
 	size_t		 i, k, running = 0, limit = 0, mine;
@@ -370,13 +386,12 @@ advance(struct local *l, char **cause)
 			if (j->t[k].index >= 0 && (running >= limit ||
 			    mine >= (size_t)j->max_running))
 				break;
-			if (spawn(l, j, &j->t[k], cause) != 0)
-				return -1;
-			running++;
-			mine++;
+			if (spawn(l, j, &j->t[k])) {
+				running++;
+				mine++;
+			}
 		}
 	}
-	return 0;
 }
 
 /* "calib exec -i 0 OUTPUT, as tasks 1-10 (2 at once)" */
@@ -445,8 +460,8 @@ local_submit(struct sched *s, const struct job_request *q, char **id,
 	 * The job is recorded; its tasks start at the next query, which the
 	 * driver makes at once, after it has journaled the job's id: a
 	 * driver killed in between leaves an intent that nothing ran from.
-	 * A task that cannot start then (fork failing) starts at a later
-	 * query, which reports the error if it persists.
+	 * A task that cannot start then for want of processes or memory
+	 * starts at a later query.
 	 */
 	if (save_states(l, &why) != 0)
 		free(why);
@@ -552,8 +567,7 @@ local_query(struct sched *s, char *const *ids, size_t n, struct job_info **v,
 
 	*v = NULL;
 	*nv = 0;
-	if (advance(l, cause) != 0)
-		return -1;
+	advance(l);
 	for (i = 0; i < n; i++) {
 		if ((j = job_by_id(l, ids[i], strlen(ids[i]))) == NULL) {
 			nforeign++;

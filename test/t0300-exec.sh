@@ -181,5 +181,17 @@ CALIB_JOB_ID=job.9 LD_DEBUG=files LD_DEBUG_OUTPUT="$TRASH/ld" \
 expect_rc 0 "a member with an HDF5 output runs"
 check "through the core" loaded calib-core
 check "its values checked and kept" has h5/output/iteration_000/member_001/status "outcome=ok"
+# So is one whose format says HDF5 whatever its name.
+sed -i 's|output: .*|output: {file: out.dat, format: hdf5, dataset: /y}|' h5/calib.yaml
+rm -rf h5/output
+"$CALIB" init h5/calib.yaml >/dev/null
+CALIB_JOB_ID=job.10 try "$CALIB" exec --job -i 0 -m 1 h5/calib.yaml
+expect_rc 0 "a member with format: hdf5 and another file name runs"
+check "its values checked and kept" has h5/output/iteration_000/member_001/status "outcome=ok"
+# The front hands usage to the core: -h in a cluster of options is help.
+try "$CALIB" exec -hf -i 0 -m 2 h5/calib.yaml
+expect_rc 0 "exec -hf prints help"
+check "the usage" has out "usage: calib exec"
+check "and runs nothing" test ! -e h5/output/iteration_000/member_002/status
 
 done_testing

@@ -41,7 +41,7 @@ awk -v mib="$(du -sm "$work/output/report" | cut -f1)" '
 rm -rf "$work"
 echo "report: 5 figures, each as SVG, PNG and PDF, and index.html."
 
-# Members at fork speed: 1000 members of the linear example's model (a C
+# Members: 1000 members of the linear example's model (a C
 # program that writes 8 values) run by the local backend, 2 at once, beside
 # xargs -P 2 running the same model on copies of the same parameter files;
 # and calib exec one member at a time beside the model alone.  Every

@@ -119,6 +119,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct observations	 o;
 	char			*cause = NULL, *why = NULL;
 	size_t			 d, which;
+	struct timespec		 times[2];
+	static int		 flip;
 
 	if (size == 0)
 		return 0;
@@ -142,8 +144,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		observations_count(&eki, &d, &cause);
 		break;
 	case 4:
-		/* A new time for observations.h5: nothing remembered counts. */
-		utimensat(AT_FDCWD, files[3], NULL, 0);
+		/*
+		 * One of two fixed times for observations.h5, in turn: what the
+		 * last call remembered does not count, and a count file naming
+		 * the time (as the seed count-valid does) can be accepted.
+		 */
+		flip ^= 1;
+		times[0].tv_sec = times[1].tv_sec = 1795416013;
+		times[0].tv_nsec = times[1].tv_nsec = 98130235 + flip;
+		utimensat(AT_FDCWD, files[3], times, 0);
 		if (observations_count_known(&eki, &d) && (d < 1 ||
 		    d > CALIB_MAX_VALUES))
 			abort();
