@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ static int
 	char		 self[PATH_MAX], path[PATH_MAX + 64], *slash;
 	const char	*why = NULL;
 	void		*h = NULL, *fn;
+	sigset_t	 all, old;
 	ssize_t		 len;
 	size_t		 i;
 
@@ -66,6 +68,13 @@ static int
 	self[len] = '\0';
 	if ((slash = strrchr(self, '/')) != NULL)
 		*slash = '\0';
+	/*
+	 * Threads that libraries start as they load (OpenBLAS's pool) take
+	 * every signal blocked: else a SIGCHLD that the local backend waits
+	 * for with sigtimedwait could be delivered to one of them, and lost.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (i = 0; h == NULL && i < sizeof where / sizeof where[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", self, where[i]);
 		if (access(path, F_OK) == 0 &&
@@ -73,6 +82,7 @@ static int
 		    why == NULL)
 			why = dlerror();
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (h == NULL) {
 		fprintf(stderr, "calib: cannot load calib-core.so (looked in %s "
 		    "and %s/../lib/calib): %s\n", self, self, why ? why :

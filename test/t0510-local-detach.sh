@@ -162,6 +162,17 @@ cat /proc/$member/maps >maps 2>&1
 check "the driver has loaded calib-core.so" grep -q 'calib-core\.so' /proc/$drv/maps
 check "the member has not, nor HDF5 nor BLAS" \
     sh -c "grep -q 'libc\.so' maps && ! grep -q 'calib-core\|hdf5\|blas' maps"
+# The driver waits for SIGCHLD with sigtimedwait: a thread that a library
+# started (OpenBLAS's) must not take it, or the driver sleeps its whole
+# poll interval with members ended.
+takers=
+for t in /proc/$drv/task/*; do
+	[ "${t##*/}" = "$drv" ] && continue
+	mask=$(awk '$1 == "SigBlk:" { print $2 }' $t/status 2>/dev/null)
+	[ -n "$mask" ] && [ $((0x${mask#????????} & 0x10000)) -eq 0 ] &&
+	    takers="$takers ${t##*/}"
+done
+check "no thread of the driver but its main one can take SIGCHLD" test -z "$takers"
 ls -l /proc/$member/fd >fds 2>&1
 check "holding none of the driver's files (its run lock, its journal)" \
     sh -c "! grep -q 'output.lock\|journal' fds"
