@@ -346,9 +346,13 @@ prepare(struct attempt *a, struct member_status *st, char **cause)
 	 * "running" first: an attempt killed from here on is one that did not
 	 * end, never an old success without its values.  Then the previous
 	 * attempt's output and kept values go, so that neither passes for
-	 * this one's.
+	 * this one's.  "running" is made durable only over a success: a crash
+	 * of the machine that loses it otherwise leaves the previous ending
+	 * (none, failed, interrupted), which calib runs again anyway, and the
+	 * attempt's own ending is made durable.
 	 */
-	if (status_write(a->dir, st, cause) != 0)
+	if ((prev.outcome == OUTCOME_OK ? status_write(a->dir, st, cause) :
+	    status_mark(a->dir, st, cause)) != 0)
 		return -1;
 	if (unlink(a->ofile) == -1 && errno != ENOENT)
 		return failf(cause, "%s: cannot remove old output: %s",

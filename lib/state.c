@@ -995,8 +995,9 @@ observations_release(struct observations *o)
 
 /* Status files: "key=value" lines, readable by people and by the shell. */
 
-int
-status_write(const char *dir, const struct member_status *s, char **cause)
+static int
+status_publish(const char *dir, const struct member_status *s, int durable,
+    char **cause)
 {
 	char	*path = path_join(dir, "status"), *buf, t0[32], t1[32];
 	int	 rc;
@@ -1011,10 +1012,23 @@ status_write(const char *dir, const struct member_status *s, char **cause)
 	    s->reason, s->exit_status, s->signal, s->attempt, s->host,
 	    t0, t1, s->start, s->end, s->end - s->start, s->job,
 	    s->attempt_id);
-	rc = write_file_atomic(path, buf, strlen(buf), cause);
+	rc = durable ? write_file_atomic(path, buf, strlen(buf), cause) :
+	    write_file_unsynced(path, buf, strlen(buf), cause);
 	free(buf);
 	free(path);
 	return rc;
+}
+
+int
+status_write(const char *dir, const struct member_status *s, char **cause)
+{
+	return status_publish(dir, s, 1, cause);
+}
+
+int
+status_mark(const char *dir, const struct member_status *s, char **cause)
+{
+	return status_publish(dir, s, 0, cause);
 }
 
 static const char *const outcomes[] = { "none", "running", "ok", "failed",

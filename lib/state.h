@@ -162,6 +162,12 @@ void	 observations_release(struct observations *);
 /* member_MMM/status: returns 1 when read, 0 when absent, -1 on error. */
 int	 status_read(const char *dir, struct member_status *, char **cause);
 int	 status_write(const char *dir, const struct member_status *, char **cause);
+/*
+ * The same, atomic (a temporary file renamed) but not made durable: for a
+ * mark that a crash of the machine may lose without harm, as "running"
+ * over anything but a success (lib/forward.c).
+ */
+int	 status_mark(const char *dir, const struct member_status *, char **cause);
 
 /*
  * Write every member's parameter file for ensemble `en` (the iteration's

@@ -165,6 +165,18 @@ check "checked against the 3 observations of observations.h5" \
 rm -f lt/output/observations.count
 try "$CALIB" exec --job -i 0 -m 3 lt/calib.yaml
 expect_rc 0 "and with no observations.count at all (made by an older calib)"
+# "running" is made durable only over a success (calib-state(5)): a first
+# attempt syncs its kept values and its ending (two files, two directory
+# syncs), a rerun of a success its "running" too.
+SIZE=2 ITERATIONS=0 make_experiment fs
+"$CALIB" init fs/calib.yaml >/dev/null
+CALIB_JOB_ID=job.11 strace -f -qq -e trace=fsync -o fs.trace \
+    "$CALIB" exec --job -i 0 -m 1 fs/calib.yaml >/dev/null 2>&1
+check "a first attempt makes 4 fsyncs" test "$(grep -c 'fsync(' fs.trace)" -eq 4
+CALIB_JOB_ID=job.12 strace -f -qq -e trace=fsync -o fs.trace \
+    "$CALIB" exec --job -f -i 0 -m 1 fs/calib.yaml >/dev/null 2>&1
+check "a rerun over a success 6" test "$(grep -c 'fsync(' fs.trace)" -eq 6
+check "and ends well" has fs/output/iteration_000/member_001/status "attempt=2"
 # An HDF5 output is read by the core.
 make_experiment h5
 cat >h5/model.py <<'PY'
