@@ -11,12 +11,13 @@ VERSION	:= 0.1.0
 # missing ones.
 DEB_BUILD := gcc make pkg-config libyaml-dev libhdf5-dev liblapacke-dev \
 	libopenblas-dev libgsl-dev libjansson-dev libxml2-dev \
-	libplplot-dev plplot-driver-cairo libxxhash-dev
+	libplplot-dev plplot-driver-cairo libxxhash-dev libcurl4-openssl-dev
 DEB_CHECK := libcmocka-dev mandoc perl bsdextrautils python3 python3-numpy \
 	python3-h5py python3-yaml slurm-wlm slurm-wlm-torque iproute2 procps clang \
 	strace
 
-PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0 plplot libxxhash
+PKGS	:= yaml-0.1 hdf5 lapacke openblas gsl jansson libxml-2.0 plplot libxxhash \
+	libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # GSL's pkg-config pulls in its reference CBLAS; OpenBLAS provides CBLAS, so
 # leave gslcblas out to keep a single BLAS in the process.

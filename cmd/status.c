@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "lib/buf.h"
 #include "lib/driver.h"
 #include "lib/runlock.h"
 #include "lib/eki.h"
@@ -40,72 +41,6 @@ collect(const struct experiment *e, long it, struct obs_cache *c,
 		c->loaded = 1;
 	}
 	return iteration_summary(e, it, &c->o, &c->nf, s, cause);
-}
-
-static void
-json_num(double x)
-{
-	char	 buf[40];
-
-	if (!isfinite(x)) {
-		fputs("null", stdout);
-		return;
-	}
-	fmt_double(buf, x);
-	fputs(buf, stdout);
-}
-
-/* One statistic of parameter p: a number, or an array for a vector. */
-static void
-json_stat(const struct param *p, const double *v, size_t stride)
-{
-	size_t	 j;
-
-	fputs(p->vector ? "[" : "", stdout);
-	for (j = 0; j < p->size; j++) {
-		if (j)
-			fputs(",", stdout);
-		json_num(v[(p->offset + j) * stride]);
-	}
-	fputs(p->vector ? "]" : "", stdout);
-}
-
-/* Names are [A-Za-z_][A-Za-z0-9_]* and need no JSON escaping. */
-static void
-json_iteration(const struct experiment *e, const struct iter_summary *s)
-{
-	static const char *const qname[SUMMARY_NQ] = { "q05", "q50", "q95" };
-	size_t	 i, k;
-	int	 first = 1;
-
-	printf("{\"iteration\":%ld,\"members\":{\"done\":%zu,\"failed\":%zu,"
-	    "\"pending\":%zu},\"failures\":{", s->iteration, s->count[MS_DONE],
-	    summary_failed(s), s->count[MS_PENDING]);
-	for (k = MS_FAILED; k <= MS_NOTRUN; k++)
-		printf("%s\"%s\":%zu", k == MS_FAILED ? "" : ",",
-		    member_state_name(k), s->count[k]);
-	fputs("},\"misfit\":{\"mean\":", stdout);
-	json_num(s->mmean);
-	fputs(",\"std\":", stdout);
-	json_num(s->mstd);
-	fputs("},\"parameters\":{", stdout);
-	for (i = 0; i < e->nparams; i++) {
-		const struct param *p = &e->params[i];
-
-		if (p->fixed)
-			continue;
-		printf("%s\"%s\":{\"mean\":", first ? "" : ",", p->name);
-		first = 0;
-		json_stat(p, s->mean, 1);
-		fputs(",\"std\":", stdout);
-		json_stat(p, s->std, 1);
-		for (k = 0; k < SUMMARY_NQ; k++) {
-			printf(",\"%s\":", qname[k]);
-			json_stat(p, s->q + k, SUMMARY_NQ);
-		}
-		fputs("}", stdout);
-	}
-	fputs("}}", stdout);
 }
 
 static void
@@ -240,6 +175,7 @@ cmd_status(int argc, char **argv)
 	struct experiment	 e;
 	struct iter_summary	 s;
 	struct obs_cache	 oc;
+	struct buf		 b = BUF_INIT;
 	const char		*arg;
 	char			*cause = NULL;
 	long			 it, newest;
@@ -280,7 +216,9 @@ cmd_status(int argc, char **argv)
 		if (json) {
 			if (it)
 				fputs(",", stdout);
-			json_iteration(&e, &s);
+			summary_json(&b, &e, &s);
+			fputs(b.s, stdout);
+			buf_release(&b);
 		} else
 			text_iteration(&e, &s);
 		summary_release(&s);

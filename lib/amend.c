@@ -30,7 +30,7 @@
  */
 static const char *const allowed[] = {
 	"iterations", "forward_model.command", "forward_model.timeout",
-	"resources", "update_resources", "backend",
+	"resources", "update_resources", "backend", "notify",
 	"algorithm.failures.max_retries", "algorithm.failures.min_success",
 	NULL
 };

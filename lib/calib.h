@@ -37,6 +37,7 @@ struct update_report {
 	size_t		 n_ok, n;
 	double		 misfit_mean, misfit_std;
 	double		 timestep;	/* of the update that followed */
+	int		 too_few;	/* failed: min_success not met */
 	char		 stop[256];	/* why the calibration stopped early */
 	/*
 	 * Members whose status says ok but whose values could not be read,

@@ -1537,13 +1537,195 @@ parse_backend(struct yctx *y, yaml_node_t *root, struct experiment *e)
 	return 0;
 }
 
+const char *const notify_event_names[NOTIFY_NEVENTS] = {
+	"iteration", "failure", "stop", "done", "timeout"
+};
+
+/*
+ * A header value: printable, no line breaks (it becomes one line of the
+ * request), with ${NAME} taken from the environment when the event is sent.
+ */
+static const char *
+header_value_problem(const char *v)
+{
+	const char	*p, *q;
+
+	for (p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "has a control character or line break";
+	for (p = v; (p = strstr(p, "${")) != NULL; p = q + 1) {
+		if ((q = strchr(p, '}')) == NULL)
+			return "has '${' without its '}'";
+		if (q == p + 2 || (!isalpha((unsigned char)p[2]) && p[2] != '_'))
+			return "has '${...}' that is not a variable name";
+		for (p += 2; p < q; p++)
+			if (!isalnum((unsigned char)*p) && *p != '_')
+				return "has '${...}' that is not a variable name";
+	}
+	return NULL;
+}
+
+/* notify.events: a list of event names. */
+static int
+parse_events(struct yctx *y, yaml_node_t *v, const char *path,
+    unsigned *events)
+{
+	yaml_node_item_t	*it;
+	const char		*s;
+	size_t			 i;
+
+	*events = 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return yerr(y, v, path, "expected a list of events");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	    it++) {
+		s = scalar(node(y, *it));
+		for (i = 0; s && i < NOTIFY_NEVENTS; i++)
+			if (!strcmp(s, notify_event_names[i]))
+				break;
+		if (s == NULL || i == NOTIFY_NEVENTS)
+			return yerr(y, node(y, *it), path, "unknown event '%s' "
+			    "(events: iteration, failure, stop, done, timeout)",
+			    s ? s : "a collection");
+		*events |= 1u << i;
+	}
+	return 0;
+}
+
+/* notify.headers: a mapping of header names to values. */
+static int
+parse_headers(struct yctx *y, yaml_node_t *v, const char *path,
+    char ***headers)
+{
+	yaml_node_pair_t	*p;
+	yaml_node_t		*kn, *vn;
+	const char		*k, *s, *why;
+	size_t			 nh = 0;
+
+	if (check_keys(y, v, path, NULL) != 0)
+		return -1;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	    p++) {
+		kn = node(y, p->key);
+		vn = node(y, p->value);
+		k = scalar(kn);
+		why = *k == '\0' ? "is not a header name" : NULL;
+		for (s = k; *s && why == NULL; s++)
+			if (!isalnum((unsigned char)*s) &&
+			    !strchr("!#$%&'*+-.^_`|~", *s))
+				why = "is not a header name";
+		if (why != NULL)
+			return yerr(y, kn, path, "'%s' %s", k, why);
+		if (scalar(vn) == NULL)
+			return yerr(y, vn, path, "'%s' expected a string value",
+			    k);
+		if ((why = header_value_problem(scalar(vn))) != NULL)
+			return yerr(y, vn, path, "'%s' %s", k, why);
+		*headers = xreallocarray(*headers, nh + 3, sizeof **headers);
+		(*headers)[nh++] = xstrdup(k);
+		(*headers)[nh++] = xstrdup(scalar(vn));
+		(*headers)[nh] = NULL;
+	}
+	return 0;
+}
+
+static int
+parse_endpoint(struct yctx *y, yaml_node_t *n, const char *where,
+    struct notify_endpoint *ep)
+{
+	static const char *const keys[] = { "url", "headers", "events",
+	    "format", "timeout", "retries", NULL };
+	yaml_node_t	*v;
+	const char	*why = NULL;
+	char		*path, *fmt = NULL;
+	int		 rc = 0;
+
+	ep->timeout = 10;
+	ep->retries = 2;
+	ep->events = (1u << NOTIFY_NEVENTS) - 1;
+	ep->headers = xcalloc(1, sizeof *ep->headers);
+	if (check_keys(y, n, where, keys) ||
+	    get_string(y, n, where, "url", 1, &ep->url) ||
+	    get_long(y, n, where, "retries", 0, 0, 10, &ep->retries) ||
+	    get_string(y, n, where, "format", 0, &fmt))
+		return -1;
+	if (strncmp(ep->url, "http://", 7) && strncmp(ep->url, "https://", 8))
+		why = "expected an http:// or https:// URL";
+	else if (header_value_problem(ep->url) != NULL)
+		why = "has a control character";
+	path = subkey(where, "url");
+	if (why != NULL)
+		rc = yerr(y, get(y, n, "url"), path, "%s", why);
+	free(path);
+	path = subkey(where, "format");
+	if (rc == 0 && fmt != NULL && strcmp(fmt, "json") &&
+	    strcmp(fmt, "slack"))
+		rc = yerr(y, get(y, n, "format"), path, "expected json or slack");
+	ep->slack = fmt != NULL && !strcmp(fmt, "slack");
+	free(fmt);
+	free(path);
+	path = subkey(where, "timeout");
+	if (rc == 0 && (v = get(y, n, "timeout")) != NULL &&
+	    (scalar(v) == NULL || parse_duration(scalar(v), &ep->timeout) != 0 ||
+	    !(ep->timeout > 0 && ep->timeout <= 300)))
+		rc = yerr(y, v, path, "expected a duration of at most 5m, such "
+		    "as 10s");
+	free(path);
+	path = subkey(where, "events");
+	if (rc == 0 && (v = get(y, n, "events")) != NULL)
+		rc = parse_events(y, v, path, &ep->events);
+	free(path);
+	path = subkey(where, "headers");
+	if (rc == 0 && (v = get(y, n, "headers")) != NULL)
+		rc = parse_headers(y, v, path, &ep->headers);
+	free(path);
+	return rc;
+}
+
+/* notify: one endpoint (a mapping) or a list of them. */
+static int
+parse_notify(struct yctx *y, yaml_node_t *root, struct experiment *e)
+{
+	yaml_node_t		*n = get(y, root, "notify");
+	yaml_node_item_t	*it;
+	char			*where;
+	size_t			 k;
+
+	if (n == NULL)
+		return 0;
+	if (n->type == YAML_MAPPING_NODE) {
+		e->notify = xcalloc(1, sizeof *e->notify);
+		e->nnotify = 1;
+		return parse_endpoint(y, n, "notify", e->notify);
+	}
+	if (n->type != YAML_SEQUENCE_NODE ||
+	    n->data.sequence.items.top == n->data.sequence.items.start)
+		return yerr(y, n, "notify", "expected an endpoint ({url: ...}) "
+		    "or a list of them");
+	k = n->data.sequence.items.top - n->data.sequence.items.start;
+	e->notify = xcalloc(k, sizeof *e->notify);
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	    it++) {
+		where = xasprintf("notify[%zu]", e->nnotify);
+		e->nnotify++;
+		if (parse_endpoint(y, node(y, *it), where,
+		    &e->notify[e->nnotify - 1]) != 0) {
+			free(where);
+			return -1;
+		}
+		free(where);
+	}
+	return 0;
+}
+
 static int
 parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
     const char *output_dir)
 {
 	static const char *const keys[] = { "name", "output_dir", "ensemble_size",
 	    "iterations", "seed", "parameters", "observations", "forward_model",
-	    "algorithm", "resources", "update_resources", "backend", NULL };
+	    "algorithm", "resources", "update_resources", "backend", "notify",
+	    NULL };
 	static const char *const okeys[] = { "values", "noise", NULL };
 	yaml_node_t	*obs, *v;
 	char		*od = NULL;
@@ -1600,7 +1782,8 @@ parse_root(struct yctx *y, yaml_node_t *root, struct experiment *e,
 	if (parse_forward(y, root, e) != 0 ||
 	    parse_resources(y, root, "resources", &e->res) != 0 ||
 	    parse_resources(y, root, "update_resources", &e->update_res) != 0 ||
-	    parse_backend(y, root, e) != 0 || parse_algorithm(y, root, e) != 0)
+	    parse_backend(y, root, e) != 0 || parse_algorithm(y, root, e) != 0 ||
+	    parse_notify(y, root, e) != 0)
 		return -1;
 	/* With ensemble_size known (uki derives it): the ensemble's size. */
 	if (e->ncalib > MAX_COMPONENTS || size_mul(e->ensemble_size, e->ncalib,
@@ -1668,7 +1851,7 @@ config_load(const char *path, const char *dir, const char *output_dir,
 void
 experiment_release(struct experiment *e)
 {
-	size_t	 i;
+	size_t	 i, k;
 
 	for (i = 0; i < e->nparams; i++) {
 		free(e->params[i].name);
@@ -1695,6 +1878,13 @@ experiment_release(struct experiment *e)
 	resources_release(&e->update_res);
 	free(e->backend.templates);
 	free(e->backend.calib);
+	for (i = 0; i < e->nnotify; i++) {
+		free(e->notify[i].url);
+		for (k = 0; e->notify[i].headers && e->notify[i].headers[k]; k++)
+			free(e->notify[i].headers[k]);
+		free(e->notify[i].headers);
+	}
+	free(e->notify);
 	memset(e, 0, sizeof *e);
 }
 

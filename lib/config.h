@@ -87,6 +87,25 @@ struct algorithm {
 	int		 resample;	/* failures.handler: resample */
 };
 
+/* Events a notify endpoint may take (calib.yaml(5), notify). */
+enum notify_event {
+	NOTIFY_ITERATION,	/* an iteration closed */
+	NOTIFY_FAILURE,		/* too few members succeeded to go on */
+	NOTIFY_STOP,		/* the calibration stopped early */
+	NOTIFY_DONE,		/* it ran its last iteration */
+	NOTIFY_TIMEOUT,		/* members of a closed iteration timed out */
+	NOTIFY_NEVENTS
+};
+
+struct notify_endpoint {
+	char		*url;		/* http:// or https:// */
+	char		**headers;	/* name, value, ...; NULL-terminated */
+	unsigned	 events;	/* 1 << enum notify_event */
+	int		 slack;		/* format: slack ({"text": ...}) */
+	double		 timeout;	/* seconds, for one event, retries in */
+	long		 retries;
+};
+
 struct experiment {
 	char		*file;		/* the YAML file read */
 	char		*dir;		/* absolute folder of the experiment */
@@ -122,7 +141,13 @@ struct experiment {
 	struct resources res;		/* member jobs */
 	struct resources update_res;	/* update jobs */
 	struct backend_conf backend;
+
+	struct notify_endpoint *notify;
+	size_t		 nnotify;
 };
+
+/* "iteration", "failure", ... */
+extern const char *const notify_event_names[NOTIFY_NEVENTS];
 
 /*
  * Parse and validate the experiment in `path`.  dir, when not NULL, replaces

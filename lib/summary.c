@@ -7,6 +7,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "lib/buf.h"
 #include "lib/eki.h"
 #include "lib/prior.h"
 #include "lib/summary.h"
@@ -228,4 +229,72 @@ summary_release(struct iter_summary *s)
 	free(s->misfit);
 	free(s->state);
 	memset(s, 0, sizeof *s);
+}
+
+static void
+json_num(struct buf *b, double x)
+{
+	char	 num[40];
+
+	if (!isfinite(x)) {
+		buf_adds(b, "null");
+		return;
+	}
+	fmt_double(num, x);
+	buf_adds(b, num);
+}
+
+/* One statistic of parameter p: a number, or an array for a vector. */
+static void
+json_stat(struct buf *b, const struct param *p, const double *v,
+    size_t stride)
+{
+	size_t	 j;
+
+	buf_adds(b, p->vector ? "[" : "");
+	for (j = 0; j < p->size; j++) {
+		if (j)
+			buf_adds(b, ",");
+		json_num(b, v[(p->offset + j) * stride]);
+	}
+	buf_adds(b, p->vector ? "]" : "");
+}
+
+/* Names are [A-Za-z_][A-Za-z0-9_]* and need no JSON escaping. */
+void
+summary_json(struct buf *b, const struct experiment *e,
+    const struct iter_summary *s)
+{
+	static const char *const qname[SUMMARY_NQ] = { "q05", "q50", "q95" };
+	size_t	 i, k;
+	int	 first = 1;
+
+	buf_addf(b, "{\"iteration\":%ld,\"members\":{\"done\":%zu,\"failed\":%zu,"
+	    "\"pending\":%zu},\"failures\":{", s->iteration, s->count[MS_DONE],
+	    summary_failed(s), s->count[MS_PENDING]);
+	for (k = MS_FAILED; k <= MS_NOTRUN; k++)
+		buf_addf(b, "%s\"%s\":%zu", k == MS_FAILED ? "" : ",",
+		    member_state_name(k), s->count[k]);
+	buf_adds(b, "},\"misfit\":{\"mean\":");
+	json_num(b, s->mmean);
+	buf_adds(b, ",\"std\":");
+	json_num(b, s->mstd);
+	buf_adds(b, "},\"parameters\":{");
+	for (i = 0; i < e->nparams; i++) {
+		const struct param *p = &e->params[i];
+
+		if (p->fixed)
+			continue;
+		buf_addf(b, "%s\"%s\":{\"mean\":", first ? "" : ",", p->name);
+		first = 0;
+		json_stat(b, p, s->mean, 1);
+		buf_adds(b, ",\"std\":");
+		json_stat(b, p, s->std, 1);
+		for (k = 0; k < SUMMARY_NQ; k++) {
+			buf_addf(b, ",\"%s\":", qname[k]);
+			json_stat(b, p, s->q + k, SUMMARY_NQ);
+		}
+		buf_adds(b, "}");
+	}
+	buf_adds(b, "}}");
 }

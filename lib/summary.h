@@ -66,6 +66,14 @@ int	 iteration_summary(const struct experiment *, long it,
 	    struct iter_summary *, char **cause);
 void	 summary_release(struct iter_summary *);
 
+/*
+ * The iteration as `calib status --json` shows it, one JSON object
+ * appended to b: iteration, members, failures, misfit and parameters.
+ */
+struct buf;
+void	 summary_json(struct buf *, const struct experiment *,
+	    const struct iter_summary *);
+
 /* Members that did not succeed (everything but done and pending). */
 size_t	 summary_failed(const struct iter_summary *);
 

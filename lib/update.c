@@ -15,7 +15,10 @@
 
 #include "lib/calib.h"
 #include "lib/eki.h"
+#include "lib/buf.h"
 #include "lib/fsio.h"
+#include "lib/notify.h"
+#include "lib/summary.h"
 #include "lib/util.h"
 
 void
@@ -410,6 +413,7 @@ close_iteration(const struct experiment *e, long it, struct ensemble *en,
 	need = needed(e);
 	for (m = 0, k = 0; m < r->n; m++)
 		k += r->ok[m];
+	rep->too_few = it < e->iterations && (k < need || k < 2);
 	if (it < e->iterations && (k < need || k < 2) && rep->n_unreadable)
 		return failf(cause, "iteration %ld: %zu of %zu members "
 		    "succeeded; min_success needs %zu (%zu with status ok "
@@ -422,6 +426,59 @@ close_iteration(const struct experiment *e, long it, struct ensemble *en,
 	if (plan_step(e, it, en, r, o, nf, cause) != 0)
 		return -1;
 	return results_write(e, r, cause);
+}
+
+/*
+ * The events of closing iteration it (rep), or of failing to for too few
+ * successes (why): sent where the update runs, a batch job or calib run.
+ */
+static void
+notify_update(const struct experiment *e, long it,
+    const struct update_report *rep, const struct observations *o,
+    const struct noise_factor *nf, const char *why)
+{
+	struct iter_summary	 s;
+	struct buf		 b = BUF_INIT;
+	char			*cause = NULL, *line;
+	size_t			 timeouts = 0;
+
+	if (iteration_summary(e, it, o, nf, &s, &cause) == 0) {
+		summary_json(&b, e, &s);
+		timeouts = s.count[MS_TIMEOUT];
+		summary_release(&s);
+	} else
+		free(cause);
+	if (why != NULL) {
+		line = xasprintf("%s: %s", e->name, why);
+		notify_send(e, it, NOTIFY_FAILURE, line, b.s, NULL);
+		free(line);
+		buf_release(&b);
+		return;
+	}
+	line = xasprintf("%s: iteration %ld closed: %zu of %zu members "
+	    "succeeded, misfit %.6g (std %.3g)", e->name, it, rep->n_ok,
+	    rep->n, rep->misfit_mean, rep->misfit_std);
+	notify_send(e, it, NOTIFY_ITERATION, line, b.s, NULL);
+	free(line);
+	if (timeouts > 0) {
+		line = xasprintf("%s: iteration %ld: %zu members ran out of "
+		    "time (forward_model.timeout)", e->name, it, timeouts);
+		notify_send(e, it, NOTIFY_TIMEOUT, line, b.s, NULL);
+		free(line);
+	}
+	if (rep->final && rep->stop[0] != '\0') {
+		line = xasprintf("%s: stopped after iteration %ld: %s", e->name,
+		    it, rep->stop);
+		notify_send(e, it, NOTIFY_STOP, line, b.s, rep->stop);
+		free(line);
+	} else if (rep->final) {
+		line = xasprintf("%s: done after %ld iterations, misfit %.6g "
+		    "(std %.3g)", e->name, it, rep->misfit_mean,
+		    rep->misfit_std);
+		notify_send(e, it, NOTIFY_DONE, line, b.s, NULL);
+		free(line);
+	}
+	buf_release(&b);
 }
 
 /* The next iteration's ensemble and parameter files. */
@@ -461,7 +518,7 @@ update_experiment(const struct experiment *e, long it,
 	struct noise_factor	 nf;
 	struct ensemble		 en;
 	struct results		 r;
-	int			 rc = -1, done;
+	int			 rc = -1, done, was_closed;
 
 	memset(rep, 0, sizeof *rep);
 	if (it < 0)
@@ -480,10 +537,15 @@ update_experiment(const struct experiment *e, long it,
 	memset(&nf, 0, sizeof nf);
 	if (observations_read(e, &o, cause) != 0)
 		return -1;
+	was_closed = iteration_closed(e, it);
 	if (noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0 ||
-	    ensemble_read(e, it, &en, cause) != 0 ||
-	    close_iteration(e, it, &en, &o, &nf, &r, rep, cause) != 0)
+	    ensemble_read(e, it, &en, cause) != 0)
 		goto out;
+	if (close_iteration(e, it, &en, &o, &nf, &r, rep, cause) != 0) {
+		if (rep->too_few && e->nnotify)
+			notify_update(e, it, rep, &o, &nf, *cause);
+		goto out;
+	}
 	rep->n = r.n;
 	mean_std(r.misfit, r.n, 1, &rep->misfit_mean, &rep->misfit_std,
 	    &rep->n_ok);
@@ -492,6 +554,8 @@ update_experiment(const struct experiment *e, long it,
 	rep->timestep = r.timestep;
 	memcpy(rep->stop, r.stop, sizeof rep->stop);
 	rc = rep->final ? 0 : publish_next(e, it, &en, &r, &o, &nf, cause);
+	if (rc == 0 && !was_closed && e->nnotify)
+		notify_update(e, it, rep, &o, &nf, NULL);
 out:
 	ensemble_release(&en);
 	results_release(&r);

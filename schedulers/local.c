@@ -101,8 +101,22 @@ static void
 local_close(struct sched *s)
 {
 	struct local	*l = (struct local *)s;
+	struct ltask	*t;
 	size_t		 i, k;
 
+	/*
+	 * An update job goes on after its iteration is closed, to send the
+	 * experiment's notifications (each bounded by its timeout): let it
+	 * end rather than stop it with this driver's end.
+	 */
+	for (i = 0; i < l->njobs; i++)
+		for (k = 0; k < l->jobs[i].n; k++) {
+			t = &l->jobs[i].t[k];
+			if (t->phase == PHASE_RUNNING && t->index < 0)
+				while (waitpid(t->pid, NULL, 0) == -1 &&
+				    errno == EINTR)
+					;
+		}
 	for (i = 0; i < l->njobs; i++) {
 		for (k = 0; l->jobs[i].argv[k]; k++)
 			free(l->jobs[i].argv[k]);
