@@ -1589,6 +1589,9 @@ parse_events(struct yctx *y, yaml_node_t *v, const char *path,
 			    s ? s : "a collection");
 		*events |= 1u << i;
 	}
+	if (*events == 0)
+		return yerr(y, v, path, "an empty list takes no event; leave the "
+		    "endpoint out instead");
 	return 0;
 }
 
@@ -1638,6 +1641,7 @@ parse_endpoint(struct yctx *y, yaml_node_t *n, const char *where,
 	yaml_node_t	*v;
 	const char	*why = NULL;
 	char		*path, *fmt = NULL;
+	size_t		 k;
 	int		 rc = 0;
 
 	ep->timeout = 10;
@@ -1649,10 +1653,14 @@ parse_endpoint(struct yctx *y, yaml_node_t *n, const char *where,
 	    get_long(y, n, where, "retries", 0, 0, 10, &ep->retries) ||
 	    get_string(y, n, where, "format", 0, &fmt))
 		return -1;
-	if (strncmp(ep->url, "http://", 7) && strncmp(ep->url, "https://", 8))
+	k = !strncmp(ep->url, "http://", 7) ? 7 :
+	    !strncmp(ep->url, "https://", 8) ? 8 : 0;
+	if (k == 0)
 		why = "expected an http:// or https:// URL";
-	else if (header_value_problem(ep->url) != NULL)
-		why = "has a control character";
+	else if (strchr("/?#", ep->url[k]) != NULL)
+		why = "has no host";
+	else
+		why = header_value_problem(ep->url);
 	path = subkey(where, "url");
 	if (why != NULL)
 		rc = yerr(y, get(y, n, "url"), path, "%s", why);

@@ -12,11 +12,14 @@
  * POST body (JSON) to url with headers ("Name: value" each, NULL-ended),
  * within timeout seconds in all.  *status is the HTTP status, 0 when none
  * came.  0 on a 2xx answer; else -1 with *cause saying why, naming `what`
- * (the URL, or as much of it as may be shown).
+ * (as much of the URL as may be shown; any URL in libcurl's message or in
+ * the answer is cut to its origin too), and *again set when the same
+ * request may succeed later (no connection, a timeout, HTTP 5xx, 408,
+ * 429), not when it cannot (a refused certificate, HTTP 4xx, a redirect).
  */
 int	 http_post_json(const char *url, const char *what,
 	    const char *const *headers, const char *body, double timeout,
-	    long *status, char **cause);
+	    long *status, int *again, char **cause);
 
 /*
  * scheme://host[:port] of url, with "/..." when it has more: what may be

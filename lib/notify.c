@@ -1,5 +1,6 @@
 /* Notifications: events POSTed to the experiment's endpoints (notify.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,42 +13,79 @@
 #include "lib/notify.h"
 #include "lib/util.h"
 
-/* "Name: value" lines, ${NAME} taken from the environment; -1 if unset. */
+/*
+ * Endpoints that did not answer an event of this process: later events
+ * skip them, so that one update waits at most one timeout per endpoint.
+ */
+static unsigned char	*silent;
+static size_t		 nsilent;
+
+static double
+monotonic(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * v with ${NAME} taken from the environment, checked as calib.yaml(5)
+ * says: set, no control character, not empty.  NULL with *cause set.
+ */
+static char *
+expand(const char *v, const char *what, char **cause)
+{
+	struct buf	 b = BUF_INIT;
+	const char	*p, *q, *end, *val;
+	char		*name, *s;
+
+	for (p = v; (q = strstr(p, "${")) != NULL; p = end + 1) {
+		end = strchr(q, '}');
+		buf_add(&b, p, q - p);
+		name = xasprintf("%.*s", (int)(end - q - 2), q + 2);
+		if ((val = getenv(name)) == NULL) {
+			failf(cause, "%s: environment variable %s is not set",
+			    what, name);
+			free(name);
+			buf_release(&b);
+			return NULL;
+		}
+		free(name);
+		buf_adds(&b, val);
+	}
+	buf_adds(&b, p);
+	s = buf_detach(&b);
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			break;
+	if (*p != '\0' || *s == '\0') {
+		failf(cause, "%s: %s after its environment variables", what,
+		    *s ? "has a control character" : "is empty");
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* "Name: value" lines for the request; -1 with *cause set. */
 static int
 expand_headers(char *const *h, char ***out, char **cause)
 {
-	struct buf	 b = BUF_INIT;
-	const char	*p, *q, *v;
-	char		*name;
-	size_t		 n = 0, i;
+	char	*what, *v;
+	size_t	 n = 0, i;
 
 	*out = xcalloc(1, sizeof **out);
 	for (i = 0; h[i] && h[i + 1]; i += 2) {
-		buf_addf(&b, "%s: ", h[i]);
-		for (p = h[i + 1]; (q = strstr(p, "${")) != NULL;
-		    p = strchr(q, '}') + 1) {
-			buf_add(&b, p, q - p);
-			name = xasprintf("%.*s", (int)(strchr(q, '}') - q - 2),
-			    q + 2);
-			if ((v = getenv(name)) == NULL) {
-				failf(cause, "header %s: environment variable %s "
-				    "is not set", h[i], name);
-				free(name);
-				buf_release(&b);
-				return -1;
-			}
-			free(name);
-			if (strpbrk(v, "\r\n") != NULL) {
-				buf_release(&b);
-				return failf(cause, "header %s: its environment "
-				    "variable holds a line break", h[i]);
-			}
-			buf_adds(&b, v);
-		}
-		buf_adds(&b, p);
+		what = xasprintf("header %s", h[i]);
+		v = expand(h[i + 1], what, cause);
+		free(what);
+		if (v == NULL)
+			return -1;
 		*out = xreallocarray(*out, n + 2, sizeof **out);
-		(*out)[n++] = buf_detach(&b);
+		(*out)[n++] = xasprintf("%s: %s", h[i], v);
 		(*out)[n] = NULL;
+		free(v);
 	}
 	return 0;
 }
@@ -62,65 +100,80 @@ free_list(char **v)
 	free(v);
 }
 
+/* ,"key":"value" with value escaped by jansson. */
+static void
+add_field(struct buf *b, const char *key, const char *value)
+{
+	json_t	*j = json_string(value);
+	char	*s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+	buf_addf(b, ",\"%s\":%s", key, s ? s : "null");
+	free(s);
+	json_decref(j);
+}
+
+/*
+ * The request's body.  JSON: the iteration's object as status --json
+ * writes it, byte for byte, with the event's fields appended.
+ */
 static char *
 payload(const struct experiment *e, const struct notify_endpoint *ep,
     long it, enum notify_event ev, const char *summary,
     const char *iteration_json, const char *reason)
 {
-	json_t	*o = NULL;
-	char	*s;
+	struct buf	 b = BUF_INIT;
+	json_t		*o;
+	char		*s;
+	size_t		 n;
 
-	if (ep->slack)
+	if (ep->slack) {
 		o = json_pack("{s:s}", "text", summary);
-	else {
-		if (iteration_json != NULL)
-			o = json_loads(iteration_json, 0, NULL);
-		if (o == NULL || !json_is_object(o)) {
-			json_decref(o);
-			o = json_pack("{s:I}", "iteration", (json_int_t)it);
-		}
-		json_object_set_new(o, "event",
-		    json_string(notify_event_names[ev]));
-		json_object_set_new(o, "summary", json_string(summary));
-		json_object_set_new(o, "experiment", json_string(e->name));
-		json_object_set_new(o, "output_dir", json_string(e->output_dir));
-		if (reason != NULL)
-			json_object_set_new(o, "reason", json_string(reason));
+		s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		return s;
 	}
-	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
+	n = iteration_json ? strlen(iteration_json) : 0;
+	if (n >= 2 && iteration_json[0] == '{' && iteration_json[n - 1] == '}')
+		buf_add(&b, iteration_json, n - 1);
+	else
+		buf_addf(&b, "{\"iteration\":%ld", it);
+	add_field(&b, "event", notify_event_names[ev]);
+	add_field(&b, "summary", summary);
+	add_field(&b, "experiment", e->name);
+	add_field(&b, "output_dir", e->output_dir);
+	if (reason != NULL)
+		add_field(&b, "reason", reason);
+	buf_adds(&b, "}");
+	return buf_detach(&b);
 }
 
 /*
- * Deliver to one endpoint: retries, a pause between them, all within its
- * timeout.  Returns the number of attempts; *status and *cause as the last
- * one left them.
+ * Deliver to one endpoint: retries of what may pass, a doubling pause
+ * between them, all within its timeout.  Returns the number of attempts;
+ * *status, *again and *cause as the last one left them.
  */
 static int
-deliver(const struct notify_endpoint *ep, const char *what, char **headers,
-    const char *body, long *status, char **cause)
+deliver(const struct notify_endpoint *ep, const char *url, const char *what,
+    char **headers, const char *body, long *status, int *again,
+    char **cause)
 {
 	struct timespec	 ts;
-	double		 deadline = now() + ep->timeout, left, pause = 0.25;
+	double		 deadline = monotonic() + ep->timeout, left, pause = 0.25;
 	int		 attempts = 0;
 
 	for (;;) {
-		left = deadline - now();
+		left = deadline - monotonic();
 		if (left <= 0.001)
 			break;
 		attempts++;
-		if (http_post_json(ep->url, what, (const char *const *)headers,
-		    body, left, status, cause) == 0) {
-			free(*cause);
-			*cause = NULL;
+		free(*cause);
+		*cause = NULL;
+		if (http_post_json(url, what, (const char *const *)headers,
+		    body, left, status, again, cause) == 0)
 			return attempts;
-		}
-		/* A client error will not go away by asking again. */
-		if (attempts > ep->retries || (*status >= 400 && *status < 500 &&
-		    *status != 408 && *status != 429))
-			break;
-		left = deadline - now();
+		if (!*again || attempts > ep->retries)
+			return attempts;
+		left = deadline - monotonic();
 		if (pause > left / 2)
 			pause = left / 2;
 		ts.tv_sec = (time_t)pause;
@@ -154,10 +207,13 @@ record(const struct experiment *e, long it, enum notify_event ev, size_t k,
 	json_decref(o);
 	f = xasprintf("%s/%03ld.%s.%zu.%ld.%.0f.json", dir, it,
 	    notify_event_names[ev], k + 1, (long)getpid(), now() * 1000);
-	if (text == NULL || mkdirs(dir, &cause) != 0 ||
+	if (text == NULL)
+		fprintf(stderr, "calib: cannot encode the record of a "
+		    "notification (is the output folder's name UTF-8?)\n");
+	else if (mkdirs(dir, &cause) != 0 ||
 	    write_file_atomic(f, text, strlen(text), &cause) != 0) {
 		fprintf(stderr, "calib: cannot record a notification: %s\n",
-		    cause ? cause : "out of memory");
+		    cause);
 		free(cause);
 	}
 	free(text);
@@ -165,40 +221,67 @@ record(const struct experiment *e, long it, enum notify_event ev, size_t k,
 	free(dir);
 }
 
+int
+notify_wanted(const struct experiment *e, unsigned events)
+{
+	size_t	 k;
+
+	for (k = 0; k < e->nnotify; k++)
+		if (e->notify[k].events & events)
+			return 1;
+	return 0;
+}
+
 void
 notify_send(const struct experiment *e, long it, enum notify_event ev,
     const char *summary, const char *iteration_json, const char *reason)
 {
 	const struct notify_endpoint	*ep;
-	char				**headers, *body, *what, *cause;
+	char				**headers, *body, *url, *what, *cause;
 	long				 status;
 	size_t				 k;
-	int				 attempts;
+	int				 attempts, again;
 
+	if (nsilent < e->nnotify) {
+		silent = xreallocarray(silent, e->nnotify, 1);
+		memset(silent + nsilent, 0, e->nnotify - nsilent);
+		nsilent = e->nnotify;
+	}
 	for (k = 0; k < e->nnotify; k++) {
 		ep = &e->notify[k];
 		if (!(ep->events & 1u << ev))
 			continue;
-		what = http_url_origin(ep->url);
-		if (what == NULL)
-			what = xstrdup("the endpoint's url");
 		cause = NULL;
 		status = 0;
-		attempts = 0;
+		attempts = again = 0;
 		headers = NULL;
-		body = payload(e, ep, it, ev, summary, iteration_json, reason);
-		if (body == NULL)
+		body = NULL;
+		what = NULL;
+		if ((url = expand(ep->url, "url", &cause)) != NULL &&
+		    (what = http_url_origin(url)) == NULL)
+			failf(&cause, "url: not a URL libcurl can parse");
+		if (silent[k] && cause == NULL)
+			failf(&cause, "%s: not sent: it did not answer an earlier "
+			    "event of this process", what);
+		else if (cause == NULL &&
+		    (body = payload(e, ep, it, ev, summary, iteration_json,
+		    reason)) == NULL)
 			failf(&cause, "cannot encode the event as JSON");
-		else if (expand_headers(ep->headers, &headers, &cause) == 0)
-			attempts = deliver(ep, what, headers, body, &status,
-			    &cause);
+		else if (cause == NULL &&
+		    expand_headers(ep->headers, &headers, &cause) == 0) {
+			attempts = deliver(ep, url, what, headers, body, &status,
+			    &again, &cause);
+			silent[k] = cause != NULL && status == 0 && again;
+		}
 		if (cause != NULL)
 			fprintf(stderr, "calib: notify %s of iteration %ld: %s\n",
 			    notify_event_names[ev], it, cause);
-		record(e, it, ev, k, what, attempts, status, cause);
+		record(e, it, ev, k, what ? what : "(no URL)", attempts, status,
+		    cause);
 		free_list(headers);
 		free(body);
 		free(cause);
 		free(what);
+		free(url);
 	}
 }

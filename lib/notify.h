@@ -4,7 +4,9 @@
  * `calib status --json` shows it, with the event's name and a summary
  * line) or as Slack's {"text": ...}.  Each delivery, or why it failed, is
  * recorded as a file under output_dir/notify/.  A notification never
- * fails the calibration, and holds it at most each endpoint's timeout.
+ * fails the calibration; it holds it at most each endpoint's timeout per
+ * event, and an endpoint that did not answer is not asked again by the
+ * same process.
  */
 #ifndef CALIB_NOTIFY_H
 #define CALIB_NOTIFY_H
@@ -19,5 +21,8 @@
 void	 notify_send(const struct experiment *, long it, enum notify_event ev,
 	    const char *summary, const char *iteration_json,
 	    const char *reason);
+
+/* Does an endpoint take one of events (1 << enum notify_event, or'ed)? */
+int	 notify_wanted(const struct experiment *, unsigned events);
 
 #endif

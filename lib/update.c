@@ -442,6 +442,9 @@ notify_update(const struct experiment *e, long it,
 	char			*cause = NULL, *line;
 	size_t			 timeouts = 0;
 
+	if (!notify_wanted(e, why ? 1u << NOTIFY_FAILURE :
+	    ~(1u << NOTIFY_FAILURE)))
+		return;
 	if (iteration_summary(e, it, o, nf, &s, &cause) == 0) {
 		summary_json(&b, e, &s);
 		timeouts = s.count[MS_TIMEOUT];
@@ -537,7 +540,9 @@ update_experiment(const struct experiment *e, long it,
 	memset(&nf, 0, sizeof nf);
 	if (observations_read(e, &o, cause) != 0)
 		return -1;
-	was_closed = iteration_closed(e, it);
+	/* Closed before and followed (or last): its events were sent. */
+	was_closed = iteration_exists(e, it + 1) ||
+	    iteration_final(e, it, NULL);
 	if (noise_factor_init(&nf, o.d, o.std, o.cov, cause) != 0 ||
 	    ensemble_read(e, it, &en, cause) != 0)
 		goto out;

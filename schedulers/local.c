@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -97,6 +98,46 @@ local_open(const struct experiment *e, char **cause)
 	return &l->base;
 }
 
+/*
+ * An update job goes on after its iteration is closed, to send the
+ * experiment's notifications: let it end rather than stop it with this
+ * driver's end, for as long as they may take (each event at most its
+ * endpoint's timeout), then stop it.
+ */
+static void
+let_end(struct local *l, struct ltask *t)
+{
+	const struct experiment	*e = l->base.exp;
+	struct timespec		 ts;
+	sigset_t		 set;
+	double			 start = now(), deadline = start + 30, left;
+	size_t			 k;
+	int			 said = 0;
+
+	for (k = 0; k < e->nnotify; k++)
+		deadline += NOTIFY_NEVENTS * e->notify[k].timeout;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	while (waitpid(t->pid, NULL, WNOHANG) == 0) {
+		if (!said && now() - start >= 1) {
+			fprintf(stderr, "calib: waiting for update job %ld to "
+			    "end (it may be sending notifications)\n",
+			    (long)t->pid);
+			said = 1;
+		}
+		if ((left = deadline - now()) <= 0) {
+			fprintf(stderr, "calib: stopping update job %ld\n",
+			    (long)t->pid);
+			killpg(t->pid, SIGTERM);
+			waitpid(t->pid, NULL, 0);
+			return;
+		}
+		ts.tv_sec = (time_t)fmin(left, 1);
+		ts.tv_nsec = (long)((fmin(left, 1) - ts.tv_sec) * 1e9);
+		sigtimedwait(&set, NULL, &ts);
+	}
+}
+
 static void
 local_close(struct sched *s)
 {
@@ -104,18 +145,11 @@ local_close(struct sched *s)
 	struct ltask	*t;
 	size_t		 i, k;
 
-	/*
-	 * An update job goes on after its iteration is closed, to send the
-	 * experiment's notifications (each bounded by its timeout): let it
-	 * end rather than stop it with this driver's end.
-	 */
 	for (i = 0; i < l->njobs; i++)
 		for (k = 0; k < l->jobs[i].n; k++) {
 			t = &l->jobs[i].t[k];
 			if (t->phase == PHASE_RUNNING && t->index < 0)
-				while (waitpid(t->pid, NULL, 0) == -1 &&
-				    errno == EINTR)
-					;
+				let_end(l, t);
 		}
 	for (i = 0; i < l->njobs; i++) {
 		for (k = 0; l->jobs[i].argv[k]; k++)

@@ -25,12 +25,12 @@ okp=$(cat ok.port)
 # 1. A calibration of 2 iterations: 3 iteration events and done, with the
 #    token from the environment; a Slack endpoint takes done only.
 SIZE=4 ITERATIONS=2 make_experiment ex "notify:
-  - url: http://127.0.0.1:$okp/hook/secret
+  - url: 'http://127.0.0.1:$okp/hook/\${CALIB_TEST_HOOK}'
     headers: {X-Token: 'Bearer \${CALIB_TEST_TOKEN}', X-Run: fixed}
   - url: http://127.0.0.1:$okp/slack
     format: slack
     events: [done]"
-CALIB_TEST_TOKEN=t0k3n try "$CALIB" run ex/calib.yaml
+CALIB_TEST_TOKEN=t0k3n CALIB_TEST_HOOK=secret try "$CALIB" run ex/calib.yaml
 expect_rc 0 "a calibration with notify runs"
 "$PY" - ok.rec "$TRASH/ex/output" <<'PY' >ev.txt
 import json, sys
@@ -41,12 +41,13 @@ for line in open(sys.argv[1]):
         print("slack", sorted(b.keys()), b["text"])
     else:
         print(b["event"], b["iteration"], r["headers"].get("X-Token"),
-              r["headers"].get("Content-Type"), b["output_dir"] == sys.argv[2])
+              r["headers"].get("Content-Type"), b["output_dir"] == sys.argv[2],
+              r["path"])
 PY
 check "iteration 0, 1 and 2 closed, then done" test "$(grep -v '^slack' ev.txt | cut -d' ' -f1-2 | tr '\n' ' ')" = \
     "iteration 0 iteration 1 iteration 2 done 2 "
-check "the header's \${VAR} comes from the environment" \
-    test "$(grep -c 'Bearer t0k3n application/json True' ev.txt)" -eq 4
+check "the header's and the url's \${VAR} come from the environment" \
+    test "$(grep -c 'Bearer t0k3n application/json True /hook/secret$' ev.txt)" -eq 4
 check "the Slack endpoint gets done alone, as {\"text\": ...}" \
     test "$(grep -c '^slack' ev.txt)" -eq 1
 check "its text says done" grep -q "^slack \['text'\] tiny: done after 2 iterations, misfit" ev.txt
@@ -106,7 +107,7 @@ check "a timeout event for iteration 0, member 3 out of time" \
 # 3. A server that answers 500, one that hangs, one that is gone: the
 #    calibration ends all the same and each event is recorded with why.
 SIZE=4 ITERATIONS=1 make_experiment bad "notify:
-  - {url: 'http://127.0.0.1:$(cat fail.port)/x', retries: 1, timeout: 5s, events: [iteration]}
+  - {url: 'http://127.0.0.1:$(cat fail.port)/secret2?key=secret3', retries: 1, timeout: 5s, events: [iteration]}
   - {url: 'http://127.0.0.1:$(cat hang.port)/x', timeout: 1s, events: [iteration]}
   - {url: 'http://127.0.0.1:1/x', timeout: 2s, retries: 0, events: [iteration]}"
 try "$CALIB" run bad/calib.yaml
@@ -120,14 +121,22 @@ check "the hanging one's say it timed out" sh -c \
 check "the one gone says it could not connect" sh -c \
     "grep -li 'connect' bad/output/notify/*.3.*.json | wc -l | grep -qx 2"
 check "none says delivered" sh -c "! grep -q '\"delivered\": true' bad/output/notify/*.json"
+check "the hanging one was asked once per event: the timeout was spent" sh -c \
+    "grep -l '\"attempts\": 1,' bad/output/notify/*.2.*.json | wc -l | grep -qx 2"
+check "no record or log holds the failing URL's path or query" sh -c \
+    "! grep -rq 'secret[23]' bad/output/notify bad/output/iteration_*/update.log"
 check "the update's log says why" grep -q "notify iteration of iteration 0: http://127.0.0.1:1/...: " bad/output/iteration_000/update.log
 
 # 4. A variable that is not set: not sent, recorded.
-SIZE=4 ITERATIONS=0 make_experiment nv "notify: {url: 'http://127.0.0.1:$okp/v', headers: {X-Token: '\${CALIB_TEST_UNSET}'}}"
+SIZE=4 ITERATIONS=0 make_experiment nv "notify:
+  - {url: 'http://127.0.0.1:$okp/v', headers: {X-Token: '\${CALIB_TEST_UNSET}'}}
+  - {url: 'http://127.0.0.1:$okp/w', headers: {X-Token: 'a\${CALIB_TEST_CR}'}}"
 : >ok.rec
-env -u CALIB_TEST_UNSET "$CALIB" run nv/calib.yaml >/dev/null 2>&1
-check "an unset variable sends nothing" test ! -s ok.rec
-check "and is recorded" grep -q 'environment variable CALIB_TEST_UNSET is not set' nv/output/notify/000.iteration.1.*.json
+CALIB_TEST_CR=$(printf 'b\rX-Evil: 1') try env -u CALIB_TEST_UNSET "$CALIB" run nv/calib.yaml
+expect_rc 0 "a calibration whose headers cannot be made ends well"
+check "an unset variable, or one with a line break, sends nothing" test ! -s ok.rec
+check "the unset one is recorded" grep -q 'environment variable CALIB_TEST_UNSET is not set' nv/output/notify/000.iteration.1.*.json
+check "the line break too" grep -q 'header X-Token: has a control character after its environment variables' nv/output/notify/000.iteration.2.*.json
 
 # 5. Bad notify sections, named with file, line, column and key.
 bad_notify() {
@@ -146,5 +155,9 @@ bad_notify b4 "notify: {url: 'http://h/x', headers: {X-A: '\${1X}'}}" \
     "a header with a bad variable" "'X-A' has '\${...}' that is not a variable name"
 bad_notify b5 "notify: {url: 'http://h/x', timeout: 1h}" "a timeout of an hour" \
     "'notify.timeout': expected a duration of at most 5m"
+bad_notify b6 "notify: {url: 'http:///T000/B000'}" "a URL without a host" \
+    "'notify.url': has no host"
+bad_notify b7 "notify: {url: 'http://h/x', events: []}" "an empty list of events" \
+    "'notify.events': an empty list takes no event"
 
 done_testing
