@@ -138,6 +138,14 @@ check "an unset variable, or one with a line break, sends nothing" test ! -s ok.
 check "the unset one is recorded" grep -q 'environment variable CALIB_TEST_UNSET is not set' nv/output/notify/000.iteration.1.*.json
 check "the line break too" grep -q 'header X-Token: has a control character after its environment variables' nv/output/notify/000.iteration.2.*.json
 
+# A proxy's password in libcurl's message never reaches a record or a log.
+SIZE=4 ITERATIONS=0 make_experiment px "notify: {url: 'http://example.invalid/p', retries: 0, timeout: 2s}"
+http_proxy='http://user:s3cr3t@pro xy:3128' try "$CALIB" run px/calib.yaml
+expect_rc 0 "a calibration behind a broken proxy setting ends well"
+check "its record says why" grep -q '"delivered": false' px/output/notify/000.iteration.1.*.json
+check "without the proxy's password" sh -c \
+    "! grep -rq s3cr3t px/output/notify px/output/iteration_000/update.log"
+
 # 5. Bad notify sections, named with file, line, column and key.
 bad_notify() {
 	SIZE=4 make_experiment "$1" "$2"
