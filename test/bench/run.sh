@@ -48,8 +48,11 @@ echo "report: 5 figures, each as SVG, PNG and PDF, and index.html."
 # experiment is initialised before the timing (xargs finds its parameter
 # files made), and no folder is removed before the end: removing thousands
 # of files just before makes creating files slower for minutes on some
-# filesystems (ext4 without a journal skips recently freed inodes).
+# filesystems (ext4 without a journal skips recently freed inodes).  The
+# update cases above leave gigabytes to write back, which would slow every
+# fsync here: they are flushed first.
 rm -rf "$work"
+sync
 mkdir -p "$work"
 ex="$top/share/examples/linear"
 cp "$ex/model" "$ex/obs.txt" "$work/"
