@@ -19,6 +19,27 @@ static const char *const state_names[MS_COUNT] = {
 	"done", "failed", "timeout", "invalid", "not_run", "pending"
 };
 
+void
+mean_std(const double *v, size_t n, size_t stride, double *mean, double *std,
+    size_t *count)
+{
+	double	 s = 0, s2 = 0;
+	size_t	 i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i * stride])) {
+			s += v[i * stride];
+			k++;
+		}
+	*mean = k ? s / k : NAN;
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i * stride]))
+			s2 += (v[i * stride] - *mean) * (v[i * stride] - *mean);
+	*std = k > 1 ? sqrt(s2 / (k - 1)) : k ? 0 : NAN;
+	if (count)
+		*count = k;
+}
+
 const char *
 member_state_name(enum member_state s)
 {
