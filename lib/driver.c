@@ -18,6 +18,7 @@
 #include "lib/forward.h"
 #include "lib/fsio.h"
 #include "lib/jobscript.h"
+#include "lib/notify.h"
 #include "lib/util.h"
 
 /* The first wait between polls after a submission, seconds. */
@@ -1086,6 +1087,22 @@ follow_update(struct driver *d, long it, size_t ji, struct member *ms,
  */
 #define ALIKE	3
 
+/* The failure event of members that all failed alike (notify). */
+static void
+told_alike(struct driver *d, long it, size_t n, const char *why,
+    const char *then)
+{
+	char	*line;
+
+	if (!d->e->nnotify || d->o->dry)
+		return;
+	line = xasprintf("%s: iteration %ld: the first %zu members all failed "
+	    "the same way (%s) and none succeeded; %s", d->e->name, it, n, why,
+	    then);
+	notify_iteration(d->e, it, NOTIFY_FAILURE, line, NULL);
+	free(line);
+}
+
 /*
  * The first members of iteration it all failed the same way, and none has
  * succeeded: the rest would most likely fail too.  The local backend
@@ -1120,6 +1137,8 @@ alike(struct driver *d, long it, const struct member *ms,
 		    "same way (%s) and none has succeeded; the others will "
 		    "likely fail too: 'calib cancel' stops them", it, fresh,
 		    why);
+		told_alike(d, it, fresh, why, "the others will likely fail "
+		    "too");
 		return 0;
 	}
 	ids = xcalloc(d->j.n + 1, sizeof *ids);
@@ -1131,6 +1150,7 @@ alike(struct driver *d, long it, const struct member *ms,
 	if (n > 0)
 		d->sc->cancel_jobs(d->s, ids, n, NULL);
 	free(ids);
+	told_alike(d, it, fresh, why, "stopped launching the others");
 	failf(cause, "iteration %ld: the first %zu members all failed the "
 	    "same way (%s) and none succeeded: stopped launching the others; "
 	    "fix the model ('calib amend'), then 'calib run --retry-failed'",

@@ -8,9 +8,12 @@
 #include <jansson.h>
 
 #include "lib/buf.h"
+#include "lib/eki.h"
 #include "lib/fsio.h"
 #include "lib/http.h"
 #include "lib/notify.h"
+#include "lib/state.h"
+#include "lib/summary.h"
 #include "lib/util.h"
 
 /*
@@ -284,4 +287,31 @@ notify_send(const struct experiment *e, long it, enum notify_event ev,
 		free(what);
 		free(url);
 	}
+}
+
+void
+notify_iteration(const struct experiment *e, long it, enum notify_event ev,
+    const char *summary, const char *reason)
+{
+	struct observations	 o;
+	struct noise_factor	 nf;
+	struct iter_summary	 s;
+	struct buf		 b = BUF_INIT;
+	char			*cause = NULL;
+
+	if (!notify_wanted(e, 1u << ev))
+		return;
+	memset(&nf, 0, sizeof nf);
+	if (observations_read(e, &o, &cause) == 0) {
+		if (noise_factor_init(&nf, o.d, o.std, o.cov, &cause) == 0 &&
+		    iteration_summary(e, it, &o, &nf, &s, &cause) == 0) {
+			summary_json(&b, e, &s);
+			summary_release(&s);
+		}
+		noise_factor_release(&nf);
+		observations_release(&o);
+	}
+	free(cause);
+	notify_send(e, it, ev, summary, b.s, reason);
+	buf_release(&b);
 }

@@ -25,4 +25,12 @@ void	 notify_send(const struct experiment *, long it, enum notify_event ev,
 /* Does an endpoint take one of events (1 << enum notify_event, or'ed)? */
 int	 notify_wanted(const struct experiment *, unsigned events);
 
+/*
+ * The same as notify_send, for a process that has not read the
+ * observations (calib run): iteration it's status is computed here, and
+ * only when an endpoint takes the event.
+ */
+void	 notify_iteration(const struct experiment *, long it,
+	    enum notify_event ev, const char *summary, const char *reason);
+
 #endif

@@ -81,6 +81,17 @@ expect_rc 1 "a run with a failing member and min_success 4 fails"
 check "one failure event is sent" test "$(wc -l <ok.rec)" -eq 1
 check "saying why" grep -q 'failure.*3 of 4 members succeeded; min_success needs 4' ok.rec
 
+# The first members all failing alike stop the local driver: a failure
+# event from calib run, with the iteration's status.
+SIZE=10 ITERATIONS=1 make_experiment al "notify: {url: 'http://127.0.0.1:$okp/a', events: [failure]}"
+sed -i 's|command: \["/bin/sh", "[^"]*"|command: ["/bin/sh", "broken.sh"|' al/calib.yaml
+: >ok.rec
+try "$CALIB" run -j 2 al/calib.yaml
+expect_rc 1 "members that all fail alike stop the run"
+check "one failure event, sent by calib run" test "$(wc -l <ok.rec)" -eq 1
+check "saying so" grep -q 'tiny: iteration 0: the first [0-9]* members all failed the same way (exit status 2) and none succeeded; stopped launching the others' ok.rec
+check "with the iteration's failures" grep -q '\\"failures\\": *{\\"failed\\": *[1-9]' ok.rec
+
 # An early stop (the data_misfit controller) sends stop, not done, with
 # its reason; a member out of time sends timeout.
 SIZE=4 ITERATIONS=20 TIMEOUT=1s make_experiment st "notify: {url: 'http://127.0.0.1:$okp/s', events: [stop, done, timeout]}
