@@ -832,7 +832,8 @@ count_text(const struct stat *sb, size_t d)
 }
 
 static int
-count_write(const char *h5path, size_t d, char **cause)
+count_write(const struct experiment *e, const char *h5path, size_t d,
+    char **cause)
 {
 	struct stat	 sb;
 	char		*f, *text;
@@ -840,10 +841,7 @@ count_write(const char *h5path, size_t d, char **cause)
 
 	if (stat(h5path, &sb) == -1)
 		return failf(cause, "%s: %s", h5path, strerror(errno));
-	f = path_dir(h5path);
-	text = f;
-	f = path_join(text, "observations.count");
-	free(text);
+	f = path_join(e->output_dir, "observations.count");
 	text = count_text(&sb, d);
 	rc = write_file_atomic(f, text, strlen(text), cause);
 	free(text);
@@ -904,7 +902,7 @@ observations_write(const struct experiment *e, const struct observations *ob,
 	if (h5_out_commit(&o, err, cause) != 0)
 		return -1;
 	path = path_join(e->output_dir, "observations.h5");
-	err = count_write(path, ob->d, cause);
+	err = count_write(e, path, ob->d, cause);
 	count_remember(path, ob->d);
 	free(path);
 	return err;
